@@ -1,0 +1,49 @@
+#pragma once
+// Entry points of the sub-commands of `jvb-autoscaler` (DESIGN.md section 3).
+// Each returns the process exit code: 0 success, 1 runtime failure, 2 usage/configuration error.
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+namespace agent {
+
+struct RunOptions {
+  std::string config_path;
+  bool dry_run = false;             // --dry-run: decide and log, never POST/DELETE
+  std::optional<std::string> log_level;  // overrides the config / default "info"
+};
+int run_daemon(const RunOptions& options);
+
+int check_config(const std::string& config_path);
+
+struct WatchOptions {
+  std::string config_path;
+  bool json = false;
+};
+int watch(const WatchOptions& options);
+
+struct CtlOptions {
+  std::optional<std::string> socket_path;  // default: control.socket of the default config
+  nlohmann::json request;                  // e.g. {"cmd":"scale-to","n":3}
+  bool json = false;                       // print the raw JSON reply
+};
+int ctl(const CtlOptions& options);
+
+struct SimulateOptions {
+  std::string trace_path;
+  std::optional<std::string> config_path;
+  bool json = false;
+};
+int simulate(const SimulateOptions& options);
+
+struct DemoOptions {
+  double duration_seconds = 300;
+  bool quiet = false;  // no live table (used by tests)
+};
+int demo(const DemoOptions& options);
+
+// Parses argv and dispatches; what main() calls.
+int run_cli(int argc, char** argv);
+
+}  // namespace agent
