@@ -1,0 +1,56 @@
+#pragma once
+// The scaling policy: a pure function of (snapshot, effective config, remembered state).
+// No I/O, no threads, no clock reads: `Snapshot::now` is the time.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "scaling/config.h"
+
+namespace scaling {
+
+// Lifecycle of one bridge as the agent sees it (DESIGN section 3). Whether the agent may
+// drain/delete it is the separate `managed` flag: an unmanaged bridge is shown as
+// "unmanaged" by the agent but is kReady/kDraining here.
+enum class BridgeState { kProvisioning, kReady, kDraining, kDeleting, kFailed };
+std::string_view to_string(BridgeState state) noexcept;
+
+struct BridgeView {
+  std::string name;  // MUC nickname == Linode label
+  BridgeState state = BridgeState::kReady;
+  bool managed = false;                // created by this agent: may be drained/deleted
+  std::optional<double> stress;        // nullopt: unknown (missing/malformed/stale stats)
+  std::optional<int> participants;     // nullopt: unknown
+  // kProvisioning: when the boot clock started (create, or first seen while connected).
+  // kDraining: when the drain request was sent.
+  double state_since = 0;
+  // kDraining: a presence received after the drain request reported 0 participants.
+  bool drained_empty = false;
+};
+
+struct Overrides {
+  bool paused = false;                   // no create, no new drain
+  std::optional<int> pinned;             // ctl scale-to N
+  std::vector<std::string> drain_requests;  // ctl drain BRIDGE (not yet started)
+};
+
+struct Snapshot {
+  double now = 0;      // seconds, any fixed epoch
+  bool blind = false;  // brewery down or Linode listing failing: never drain/delete
+  std::vector<BridgeView> bridges;
+  Overrides overrides;
+};
+
+struct Decision {
+  int desired = 0;               // desired count of non-draining bridges after clamping
+  int create = 0;                // instances to create now
+  std::vector<std::string> drain;   // bridges to start draining now
+  std::vector<std::string> remove;  // bridges to delete now (drained, drain timeout, boot failed)
+  std::vector<std::string> failed;  // subset of remove: did not join within boot_timeout
+  std::optional<double> cluster_stress;  // Σ stress(ready) / (ready + provisioning)
+  std::string action = "none";   // none | scale_up | scale_down | hold | pinned | ...
+  std::string reason;            // one human sentence for logs and status
+};
+
+}  // namespace scaling
