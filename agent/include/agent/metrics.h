@@ -1,0 +1,101 @@
+#pragma once
+// Prometheus metrics of DESIGN section 6 (prefix jvb_autoscaler_), served over HTTP by
+// prometheus-cpp on `metrics.listen`. Every setter is thread-safe: Linode observations come
+// from the curl worker thread, the rest from the Asio loop.
+//
+// Label values are never free text: actions and reasons are fixed codes (enums below), HTTP
+// methods are normalised, and any label value containing a configured secret is replaced by
+// "redacted" (defence in depth: the token must never reach a scrape).
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace agent {
+
+class MetricsError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct MetricsOptions {
+  std::string listen = "127.0.0.1:9464";  // host:port; port 0 picks a free port (tests)
+  std::string version = JVB_VERSION;       // build_info{version}
+  std::vector<std::string> secrets;        // e.g. the Linode token, the XMPP password
+};
+
+// What was done, for scaling_actions_total{action,reason}.
+enum class ScalingAction { kCreate, kDrain, kDelete, kAdopt };
+// Why, as a short fixed code.
+enum class ScalingReason {
+  kStressHigh,    // create: sustained stress above scale_up_threshold / target policy
+  kBelowMin,      // create: fewer bridges than min_bridges (incl. a schedule raising min)
+  kPinned,        // create/drain: ctl scale-to
+  kStressLow,     // drain: sustained low stress
+  kAboveMax,      // drain: more bridges than max_bridges (ctl set max)
+  kManual,        // drain: ctl drain BRIDGE
+  kDrained,       // delete: a draining bridge reported 0 participants
+  kDrainTimeout,  // delete: drain_timeout_seconds passed
+  kBootTimeout,   // delete: did not join within boot_timeout_seconds (state failed)
+  kAmbiguousCreate,  // adopt: found by label after an ambiguous POST
+  kFoundByTag,       // adopt: an instance with our tags and prefix we did not know
+};
+std::string_view to_string(ScalingAction action) noexcept;
+std::string_view to_string(ScalingReason reason) noexcept;
+
+// The bridge states of DESIGN section 3; every one is always exported (0 when none).
+inline constexpr std::string_view kBridgeStates[] = {"provisioning", "ready",   "draining",
+                                                     "deleting",     "unmanaged", "failed"};
+
+struct BridgeSample {
+  std::string name;                  // MUC nickname
+  std::string state;                 // one of kBridgeStates (others are ignored, logged once)
+  std::optional<double> stress;      // unknown: no bridge_stress series for it
+  std::optional<int> participants;   // unknown: no bridge_participants series for it
+};
+
+class Metrics {
+ public:
+  // Starts the HTTP exposer at once. Throws MetricsError naming the address on failure
+  // (bad "host:port", port in use).
+  explicit Metrics(const MetricsOptions& options);
+  ~Metrics();
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  // The port actually bound (useful with port 0).
+  uint16_t port() const;
+
+  // The exposition text a scrape would return (no HTTP), for tests and debugging.
+  std::string text() const;
+
+  // Replaces the whole bridge view: bridges{state} counts, bridge_stress{bridge} and
+  // bridge_participants{bridge}; series of bridges absent from `bridges` are removed.
+  void set_bridges(const std::vector<BridgeSample>& bridges);
+
+  void set_cluster_stress(std::optional<double> stress);  // nullopt: series absent
+  void set_desired(int desired);
+  void set_bounds(int min_bridges, int max_bridges);
+  void set_paused(bool paused);
+  void set_override(std::optional<int> pinned);  // override_active 1 while pinned
+  void set_blind(bool blind);                    // 1 while holding because it cannot see
+  void set_xmpp_connected(bool connected);
+  void count_xmpp_reconnect();
+  void count_scaling_action(ScalingAction action, ScalingReason reason);
+  // status: the HTTP status code, or 0 for a transport error (label status="error").
+  void observe_linode_request(std::string_view method, int status, double seconds);
+  void observe_decision_duration(double seconds);
+  // The schedule's effect now: scheduled min_bridges (nullopt: no window active, series
+  // absent) and the active window name (empty: none; schedule_active{window} is removed).
+  void set_schedule(std::optional<int> schedule_min_bridges, const std::string& window);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace agent
