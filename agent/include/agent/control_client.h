@@ -1,0 +1,20 @@
+#pragma once
+// Client side of the control socket: one JSON request line, one JSON reply line.
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+
+namespace agent {
+
+class ControlClientError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Sends `request` to the daemon listening on `socket_path` and returns its reply. Throws
+// ControlClientError with one sentence when the daemon cannot be reached or does not answer
+// within `timeout_seconds`.
+nlohmann::json control_request(const std::string& socket_path, const nlohmann::json& request,
+                               double timeout_seconds = 10);
+
+}  // namespace agent
