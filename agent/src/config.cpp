@@ -1,5 +1,7 @@
 #include "agent/config.h"
 
+#include "schedule/schedule.h"
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -455,6 +457,8 @@ ConfigResult parse_config(const json& document, ConfigUse use) {
         top.error("schedule", "expected an object, got " + type_name(*schedule));
       } else {
         config.schedule = *schedule;
+        // Validated here so check-config names every schedule problem by key path.
+        schedule::parse_schedule(*schedule, config.scaling, result.errors);
       }
     }
   }
