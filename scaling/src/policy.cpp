@@ -1,0 +1,403 @@
+#include "scaling/policy.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+namespace scaling {
+
+std::string_view to_string(BridgeState state) noexcept {
+  switch (state) {
+    case BridgeState::kProvisioning:
+      return "provisioning";
+    case BridgeState::kReady:
+      return "ready";
+    case BridgeState::kDraining:
+      return "draining";
+    case BridgeState::kDeleting:
+      return "deleting";
+    case BridgeState::kFailed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+namespace {
+
+std::string format_number(double value, int decimals = 2) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
+  return buffer;
+}
+
+bool has_known_stats(const BridgeView& bridge) {
+  return bridge.stress.has_value() && bridge.participants.has_value() &&
+         std::isfinite(*bridge.stress);
+}
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string joined;
+  for (const auto& part : parts) {
+    if (part.empty()) continue;
+    if (!joined.empty()) joined += "; ";
+    joined += part;
+  }
+  return joined;
+}
+
+}  // namespace
+
+void Policy::reset() noexcept {
+  periods_above_ = 0;
+  periods_below_ = 0;
+  last_action_time_.reset();
+  recommendations_.clear();
+}
+
+Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effective) {
+  const ScalingConfig& config = effective.config;
+  const double now = snapshot.now;
+  Decision decision;
+
+  const int max_bridges = std::max(0, config.max_bridges);
+  const int min_bridges = std::clamp(config.min_bridges, 0, max_bridges);
+
+  int ready_count = 0;
+  int provisioning_count = 0;
+  int draining_count = 0;
+  int deleting_count = 0;
+  int known_ready_count = 0;
+  double stress_sum = 0;
+  std::string unknown_bridge;  // first ready bridge whose stats are unknown
+  for (const auto& bridge : snapshot.bridges) {
+    switch (bridge.state) {
+      case BridgeState::kReady:
+        ++ready_count;
+        if (has_known_stats(bridge)) {
+          ++known_ready_count;
+          stress_sum += std::max(0.0, *bridge.stress);
+        } else if (unknown_bridge.empty()) {
+          unknown_bridge = bridge.name;
+        }
+        break;
+      case BridgeState::kProvisioning:
+        ++provisioning_count;
+        break;
+      case BridgeState::kDraining:
+        ++draining_count;
+        break;
+      case BridgeState::kDeleting:
+        ++deleting_count;
+        break;
+      case BridgeState::kFailed:
+        break;
+    }
+  }
+
+  if (snapshot.blind) {
+    // What the agent cannot see must not drive any action: keep everything as it is.
+    periods_above_ = 0;
+    periods_below_ = 0;
+    decision.desired = ready_count + provisioning_count;
+    decision.action = "hold";
+    decision.reason = "blind (brewery or instance list unavailable): hold at " +
+                      std::to_string(decision.desired) +
+                      " bridges, nothing created, drained or deleted";
+    return decision;
+  }
+
+  std::vector<std::string> notes;
+
+  // 1. Cleanup: drained or timed-out drains, and boots that never joined.
+  std::set<std::string> removed;
+  for (const auto& bridge : snapshot.bridges) {
+    if (!bridge.managed) continue;  // never delete what this agent did not create
+    if (bridge.state == BridgeState::kDraining) {
+      const double draining_for = now - bridge.state_since;
+      if (bridge.drained_empty) {
+        decision.remove.push_back(bridge.name);
+        notes.push_back(bridge.name + " drained empty: delete");
+      } else if (draining_for >= config.drain_timeout_seconds) {
+        decision.remove.push_back(bridge.name);
+        notes.push_back(bridge.name + " drain timed out after " + format_number(draining_for, 0) +
+                        " s with " +
+                        (bridge.participants ? std::to_string(*bridge.participants) : "unknown") +
+                        " participants: delete");
+      } else {
+        continue;
+      }
+      removed.insert(bridge.name);
+      --draining_count;
+    } else if (bridge.state == BridgeState::kProvisioning &&
+               now - bridge.state_since >= config.boot_timeout_seconds) {
+      decision.remove.push_back(bridge.name);
+      decision.failed.push_back(bridge.name);
+      removed.insert(bridge.name);
+      --provisioning_count;
+      notes.push_back(bridge.name + " did not join within " +
+                      format_number(config.boot_timeout_seconds, 0) + " s: delete (failed)");
+    }
+  }
+
+  // Capacity in flight counts at zero stress; draining bridges never count.
+  const int stress_denominator = known_ready_count + provisioning_count;
+  if (stress_denominator > 0) decision.cluster_stress = stress_sum / stress_denominator;
+
+  // 2. Operator drain requests.
+  const bool paused = snapshot.overrides.paused;
+  std::set<std::string> draining_now;
+  int ready_remaining = ready_count;
+  bool last_ready_deferred = false;
+  std::set<std::string> requests_seen;
+  for (const auto& name : snapshot.overrides.drain_requests) {
+    if (!requests_seen.insert(name).second) continue;
+    const auto found = std::find_if(snapshot.bridges.begin(), snapshot.bridges.end(),
+                                    [&](const BridgeView& b) { return b.name == name; });
+    if (found == snapshot.bridges.end()) {
+      notes.push_back("drain request for " + name + " ignored: no such bridge");
+      continue;
+    }
+    if (!found->managed) {
+      notes.push_back("drain request for " + name + " ignored: not managed by this agent");
+      continue;
+    }
+    if (found->state != BridgeState::kReady && found->state != BridgeState::kProvisioning) {
+      continue;  // already draining, deleting or gone
+    }
+    if (removed.count(name) != 0) continue;
+    if (paused) {
+      notes.push_back("drain of " + name + " deferred: paused");
+      continue;
+    }
+    if (found->state == BridgeState::kProvisioning) {
+      // Not in the brewery yet, so it carries no conference: delete it directly.
+      decision.remove.push_back(name);
+      removed.insert(name);
+      --provisioning_count;
+      notes.push_back(name + " drain requested while provisioning: delete");
+      continue;
+    }
+    if (ready_remaining <= 1) {
+      last_ready_deferred = true;
+      notes.push_back("drain of " + name + " deferred: it is the last ready bridge");
+      continue;
+    }
+    decision.drain.push_back(name);
+    draining_now.insert(name);
+    --ready_remaining;
+    notes.push_back(name + " drained on request");
+  }
+
+  const int current = ready_remaining + provisioning_count;  // non-draining after the above
+  const int existing = ready_count + provisioning_count + draining_count + deleting_count;
+
+  // 3. What the load asks for.
+  int desired = current;
+  std::string load_reason;
+  const bool cooling_down =
+      last_action_time_.has_value() && now - *last_action_time_ < config.cooldown_seconds;
+  const std::string cooldown_note =
+      cooling_down
+          ? " but cooling down (" +
+                format_number(config.cooldown_seconds - (now - *last_action_time_), 0) + " s left)"
+          : "";
+  const std::string current_text = std::to_string(current);
+
+  if (config.policy == PolicyKind::kThreshold) {
+    if (!decision.cluster_stress) {
+      periods_above_ = 0;
+      periods_below_ = 0;
+      load_reason = "no ready bridge reports stress: hold at " + current_text;
+    } else {
+      const double mean = *decision.cluster_stress;
+      const std::string mean_text = "mean stress " + format_number(mean);
+      if (mean > config.scale_up_threshold) {
+        ++periods_above_;
+        periods_below_ = 0;
+        load_reason = mean_text + " > " + format_number(config.scale_up_threshold) + " for " +
+                      std::to_string(periods_above_) + " periods";
+        if (periods_above_ >= config.scale_up_periods) {
+          if (cooling_down) {
+            load_reason += cooldown_note;
+          } else {
+            desired = current + std::max(1, config.scale_up_step);
+            load_reason += ": scale up " + current_text + " -> " + std::to_string(desired);
+          }
+        } else {
+          load_reason += " (of " + std::to_string(config.scale_up_periods) + "): hold";
+        }
+      } else if (mean < config.scale_down_threshold) {
+        ++periods_below_;
+        periods_above_ = 0;
+        load_reason = mean_text + " < " + format_number(config.scale_down_threshold) + " for " +
+                      std::to_string(periods_below_) + " periods";
+        if (periods_below_ >= config.scale_down_periods) {
+          if (cooling_down) {
+            load_reason += cooldown_note;
+          } else {
+            desired = current - std::max(1, config.scale_down_step);
+            load_reason += ": scale down " + current_text + " -> " + std::to_string(desired);
+          }
+        } else {
+          load_reason += " (of " + std::to_string(config.scale_down_periods) + "): hold";
+        }
+      } else {
+        periods_above_ = 0;
+        periods_below_ = 0;
+        load_reason = mean_text + " within [" + format_number(config.scale_down_threshold) + ", " +
+                      format_number(config.scale_up_threshold) + "]: hold at " + current_text;
+      }
+    }
+  } else {
+    int recommendation = current;
+    std::string basis;
+    if (decision.cluster_stress && config.target_stress > 0) {
+      const double ratio = *decision.cluster_stress / config.target_stress;
+      basis = "stress sum " + format_number(stress_sum) + " / target " +
+              format_number(config.target_stress);
+      if (std::fabs(ratio - 1.0) > kTargetTolerance) {
+        // Small epsilon: 1.8 / 0.6 must give 3, not 4.
+        recommendation = static_cast<int>(std::ceil(stress_sum / config.target_stress - 1e-9));
+      }
+      basis += " -> " + std::to_string(recommendation);
+    } else {
+      basis = "no ready bridge reports stress";
+    }
+    const double window = std::max(0, config.scale_down_periods) * config.period_seconds;
+    recommendations_.push_back({now, recommendation});
+    while (!recommendations_.empty() && recommendations_.front().time <= now - window &&
+           recommendations_.size() > 1) {
+      recommendations_.pop_front();
+    }
+    if (recommendation > current) {
+      desired = recommendation;
+      load_reason = basis + ": scale up " + current_text + " -> " + std::to_string(desired);
+    } else {
+      int stabilised = recommendation;
+      for (const auto& past : recommendations_) stabilised = std::max(stabilised, past.count);
+      if (stabilised < current) {
+        load_reason = basis + ", highest of the last " + format_number(window, 0) + " s is " +
+                      std::to_string(stabilised);
+        if (cooling_down) {
+          load_reason += cooldown_note;
+        } else {
+          desired = stabilised;
+          load_reason += ": scale down " + current_text + " -> " + std::to_string(desired);
+        }
+      } else {
+        load_reason = basis + ": hold at " + current_text;
+      }
+    }
+  }
+
+  bool pinned = false;
+  if (snapshot.overrides.pinned) {
+    pinned = true;
+    desired = *snapshot.overrides.pinned;
+    load_reason = "pinned to " + std::to_string(desired) + " (load says: " + load_reason + ")";
+  }
+  if (last_ready_deferred && provisioning_count == 0 && desired <= current) {
+    desired = current + 1;  // a replacement first, then the requested drain
+    notes.push_back("a replacement is created before the last ready bridge drains");
+  }
+  const int clamped = std::clamp(desired, min_bridges, max_bridges);
+  if (clamped != desired) {
+    notes.push_back(clamped > desired
+                        ? "min_bridges " + std::to_string(min_bridges) + " raises " +
+                              std::to_string(desired) + " to " + std::to_string(clamped)
+                        : "max_bridges " + std::to_string(max_bridges) + " caps " +
+                              std::to_string(desired) + " to " + std::to_string(clamped));
+    desired = clamped;
+  }
+  decision.desired = desired;
+
+  // 4. Act on the difference.
+  bool acted_up = false;
+  bool acted_down = false;
+  bool blocked = false;
+  if (desired > current) {
+    const int wanted = desired - current;
+    const int room = std::max(0, max_bridges - existing);
+    if (paused) {
+      blocked = true;
+      notes.push_back("paused: would create " + std::to_string(wanted));
+    } else {
+      decision.create = std::min(wanted, room);
+      if (decision.create < wanted) {
+        notes.push_back("max_bridges " + std::to_string(max_bridges) + " reached (" +
+                        std::to_string(existing) + " bridges exist, draining included): create " +
+                        std::to_string(decision.create) + " of " + std::to_string(wanted));
+        if (decision.create == 0) blocked = true;
+      }
+      acted_up = decision.create > 0;
+    }
+  } else if (desired < current) {
+    const int wanted = current - desired;
+    if (paused) {
+      blocked = true;
+      notes.push_back("paused: would drain " + std::to_string(wanted));
+    } else if (effective.inhibit_scale_down) {
+      blocked = true;
+      notes.push_back("scale-down inhibited by schedule window" +
+                      (effective.window.empty() ? std::string() : " " + effective.window));
+    } else if (!unknown_bridge.empty()) {
+      blocked = true;
+      notes.push_back("stats of " + unknown_bridge + " unknown: no scale-down");
+    } else {
+      std::vector<const BridgeView*> candidates;
+      for (const auto& bridge : snapshot.bridges) {
+        if (bridge.managed && bridge.state == BridgeState::kReady &&
+            draining_now.count(bridge.name) == 0) {
+          candidates.push_back(&bridge);
+        }
+      }
+      std::sort(candidates.begin(), candidates.end(), [](const BridgeView* a, const BridgeView* b) {
+        const int pa = a->participants.value_or(0);
+        const int pb = b->participants.value_or(0);
+        return pa != pb ? pa < pb : a->name < b->name;
+      });
+      int drained = 0;
+      for (const BridgeView* victim : candidates) {
+        if (drained == wanted || ready_remaining <= 1) break;
+        decision.drain.push_back(victim->name);
+        notes.push_back("drain " + victim->name + " (" +
+                        std::to_string(victim->participants.value_or(0)) + " participants)");
+        --ready_remaining;
+        ++drained;
+      }
+      if (drained < wanted) {
+        notes.push_back("only " + std::to_string(drained) + " of " + std::to_string(wanted) +
+                        " can drain (managed ready bridges only, never the last ready one)");
+        if (drained == 0) blocked = true;
+      }
+      acted_down = drained > 0;
+    }
+  }
+
+  if (acted_up || acted_down) {
+    last_action_time_ = now;
+    periods_above_ = 0;
+    periods_below_ = 0;
+  }
+  if (acted_up) {
+    decision.action = pinned ? "pinned" : "scale_up";
+  } else if (acted_down) {
+    decision.action = pinned ? "pinned" : "scale_down";
+  } else if (paused && blocked) {
+    decision.action = "paused";
+  } else if (blocked) {
+    decision.action = "hold";
+  } else if (!decision.drain.empty()) {
+    decision.action = "drain";
+  } else if (!decision.remove.empty()) {
+    decision.action = "remove";
+  } else if (pinned) {
+    decision.action = "pinned";
+  }
+  notes.insert(notes.begin(), load_reason);
+  decision.reason = join(notes);
+  return decision;
+}
+
+}  // namespace scaling
