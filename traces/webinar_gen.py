@@ -25,7 +25,7 @@ ROOM_PARTICIPANTS = 70
 
 def background_rate(t):
     """Meetings starting per second: ramps up 07:00-09:00, a working-day plateau with a lunch
-    dip, ramps down after 17:00, none after 18:30 (mean concurrency ~250 participants)."""
+    dip, ramps down after 17:00, none after 18:30 (about 200 participants at once on the plateau)."""
     hour = 7 + t / 3600
     if hour < 9:
         shape = (hour - 7) / 2
@@ -39,15 +39,15 @@ def background_rate(t):
         shape = 1.0 - (hour - 17) / 1.5
     else:
         shape = 0.0
-    return 0.022 * shape
+    return 0.015 * shape
 
 
 def main():
     rng = random.Random(SEED)
     rows = []
     # Background: a Poisson process thinned by background_rate, small meetings of 2-12 people
-    # lasting 15-75 minutes.
-    peak_rate = 0.022
+    # lasting 15-55 minutes.
+    peak_rate = 0.015
     t = 0.0
     while True:
         t += rng.expovariate(peak_rate)
@@ -56,7 +56,7 @@ def main():
         if rng.random() * peak_rate > background_rate(t):
             continue
         size = min(12, max(2, int(round(rng.lognormvariate(math.log(5), 0.45)))))
-        duration = rng.uniform(15, 75) * 60
+        duration = rng.uniform(15, 55) * 60
         rows.append((round(t), round(duration), size))
     # Webinars: rooms open from 1 minute early to 2 minutes late and close within 3 minutes of
     # the announced end.
