@@ -106,8 +106,9 @@ int FakeLinodeProcess::stop() {
   return wait_status_;
 }
 
-std::string FakeLinodeProcess::control(const std::string& method, const std::string& path,
-                                       const std::string& body) const {
+FakeLinodeProcess::HttpResult FakeLinodeProcess::request(
+    const std::string& method, const std::string& path, const std::string& body,
+    const std::vector<std::pair<std::string, std::string>>& headers) const {
   namespace beast = boost::beast;
   namespace http = beast::http;
   boost::asio::io_context io;
@@ -116,6 +117,7 @@ std::string FakeLinodeProcess::control(const std::string& method, const std::str
   http::request<http::string_body> request{http::string_to_verb(method), path, 11};
   request.set(http::field::host, "127.0.0.1");
   request.set(http::field::content_type, "application/json");
+  for (const auto& [name, value] : headers) request.set(name, value);
   request.body() = body;
   request.prepare_payload();
   http::write(socket, request);
@@ -124,11 +126,17 @@ std::string FakeLinodeProcess::control(const std::string& method, const std::str
   http::read(socket, buffer, response);
   boost::system::error_code ignored;
   socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-  if (response.result_int() < 200 || response.result_int() >= 300) {
+  return HttpResult{static_cast<int>(response.result_int()), response.body()};
+}
+
+std::string FakeLinodeProcess::control(const std::string& method, const std::string& path,
+                                       const std::string& body) const {
+  HttpResult result = request(method, path, body, {});
+  if (result.status < 200 || result.status >= 300) {
     throw std::runtime_error("fake-linode " + method + " " + path + " answered " +
-                             std::to_string(response.result_int()) + ": " + response.body());
+                             std::to_string(result.status) + ": " + result.body);
   }
-  return response.body();
+  return result.body;
 }
 
 }  // namespace fake_linode

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace fake_linode {
@@ -42,6 +43,14 @@ class FakeLinodeProcess {
   // response body. Throws std::runtime_error on a transport error or a non-2xx status.
   std::string control(const std::string& method, const std::string& path,
                       const std::string& body = "") const;
+
+  struct HttpResult {
+    int status = 0;
+    std::string body;
+  };
+  // Like control() but with extra headers and no throw on a non-2xx status.
+  HttpResult request(const std::string& method, const std::string& path, const std::string& body,
+                     const std::vector<std::pair<std::string, std::string>>& headers) const;
 
   // SIGTERM, wait up to 10 s, then SIGKILL. Idempotent. Returns the wait status.
   int stop();
