@@ -1,0 +1,312 @@
+// BreweryClient against a real Prosody and real jvb-sim processes on loopback.
+#include "xmpp/brewery_client.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+
+#include "test_support/prosody_fixture.h"
+#include "test_support/raw_xmpp_client.h"
+
+namespace xmpp {
+namespace {
+
+using namespace std::chrono_literals;
+using test_support::ChildProcess;
+using test_support::ProsodyFixture;
+
+constexpr const char* kAgentPassword = "agent-s3cret-pw";
+constexpr const char* kJvbPassword = "jvb-pass";
+
+// Thread-safe record of the events the client delivered.
+class Recorder {
+ public:
+  void operator()(const Event& event) {
+    std::lock_guard lock(mutex_);
+    events_.push_back(event);
+    changed_.notify_all();
+  }
+  bool wait_for(const std::function<bool(const Event&)>& match, std::chrono::milliseconds timeout,
+                size_t from = 0) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, timeout, [&] {
+      return std::any_of(events_.begin() + std::min(from, events_.size()), events_.end(), match);
+    });
+  }
+  std::vector<Event> events() {
+    std::lock_guard lock(mutex_);
+    return events_;
+  }
+  size_t size() {
+    std::lock_guard lock(mutex_);
+    return events_.size();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<Event> events_;
+};
+
+auto is(Event::Type type, const std::string& bridge = "") {
+  return [=](const Event& e) { return e.type == type && (bridge.empty() || e.bridge == bridge); };
+}
+
+class BreweryClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SKIP_WITHOUT_PROSODY();
+    prosody_ = std::make_unique<ProsodyFixture>(test_support::ProsodyOptions{
+        .domain = "meet.test",
+        .accounts = {{"autoscaler", kAgentPassword}, {"jvb", kJvbPassword}, {"observer", "obs"}},
+        .tls = false,
+        .log_level = "warn"});
+    prosody_->start();
+  }
+
+  ClientConfig config() const {
+    ClientConfig config;
+    config.host = prosody_->host();
+    config.port = prosody_->port();
+    config.domain = prosody_->auth_domain();
+    config.username = "autoscaler";
+    config.password = kAgentPassword;
+    config.brewery = prosody_->room_jid();
+    config.nickname = "jvb-autoscaler";
+    config.tls = TlsMode::kDisabled;
+    config.reconnect_initial_seconds = 0.2;
+    config.reconnect_max_seconds = 1;
+    return config;
+  }
+
+  std::unique_ptr<ChildProcess> start_sim(const std::string& nickname,
+                                          std::vector<std::string> load_args) {
+    std::vector<std::string> argv = {JVB_SIM_PATH,
+                                     "--port",
+                                     std::to_string(prosody_->port()),
+                                     "--domain",
+                                     prosody_->auth_domain(),
+                                     "--username",
+                                     "jvb",
+                                     "--password",
+                                     kJvbPassword,
+                                     "--brewery",
+                                     prosody_->room_jid(),
+                                     "--nickname",
+                                     nickname,
+                                     "--tls",
+                                     "disabled",
+                                     "--interval",
+                                     "0.2"};
+    argv.insert(argv.end(), load_args.begin(), load_args.end());
+    ChildProcess::Options options;
+    options.log_file = prosody_->directory() + "/" + nickname + ".log";
+    return std::make_unique<ChildProcess>(argv, options);
+  }
+
+  std::unique_ptr<ProsodyFixture> prosody_;
+  Recorder recorder_;
+};
+
+TEST_F(BreweryClientTest, BridgesJoinWithTheirStats) {
+  auto sim1 = start_sim("jvb-1", {"--participants", "10", "--conferences", "2"});
+  auto sim2 =
+      start_sim("jvb-2", {"--participants", "25", "--conferences", "5", "--region", "us-lax"});
+  auto sim3 = start_sim("jvb-3", {"--participants", "0"});
+  BreweryClient client(config(), std::ref(recorder_));
+  client.start();
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kConnected), 10s));
+  for (const char* bridge : {"jvb-1", "jvb-2", "jvb-3"}) {
+    ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kJoined, bridge), 15s)) << bridge;
+  }
+  for (const Event& e : recorder_.events()) {
+    if (e.type != Event::Type::kJoined) continue;
+    if (e.bridge == "jvb-2") {
+      EXPECT_EQ(e.stats.participants, 25);
+      EXPECT_EQ(e.stats.conferences, 5);
+      EXPECT_DOUBLE_EQ(*e.stats.stress_level, 0.25);
+      EXPECT_EQ(e.stats.drain, false);
+      EXPECT_EQ(e.stats.region, "us-lax");
+    }
+  }
+  // kConnected precedes every bridge event, so a consumer can reset its view on it.
+  const std::vector<Event> events = recorder_.events();
+  EXPECT_EQ(events.front().type, Event::Type::kConnected);
+  EXPECT_EQ(std::count_if(events.begin(), events.end(), is(Event::Type::kJoined)), 3);
+}
+
+TEST_F(BreweryClientTest, StatsUpdatesArriveInOrder) {
+  BreweryClient client(config(), std::ref(recorder_));
+  client.start();
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kConnected), 10s));
+  auto sim = start_sim("jvb-ramp", {"--profile", "0:0,3:30"});
+  ASSERT_TRUE(recorder_.wait_for(
+      [](const Event& e) { return e.bridge == "jvb-ramp" && e.stats.participants == 30; }, 20s));
+  std::vector<int64_t> seen;
+  for (const Event& e : recorder_.events()) {
+    if (e.bridge == "jvb-ramp" && e.stats.participants) seen.push_back(*e.stats.participants);
+  }
+  EXPECT_GE(seen.size(), 5u);  // a ramp, not one jump
+  EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()))
+      << "participants went backwards: " << testing::PrintToString(seen);
+}
+
+TEST_F(BreweryClientTest, BridgeLeavingIsReported) {
+  auto stays = start_sim("jvb-stays", {"--participants", "1"});
+  auto leaves = start_sim("jvb-leaves", {"--participants", "2"});
+  BreweryClient client(config(), std::ref(recorder_));
+  client.start();
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kJoined, "jvb-leaves"), 15s));
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kJoined, "jvb-stays"), 15s));
+  leaves->send_signal(SIGTERM);
+  EXPECT_EQ(leaves->wait(5s), 0) << "jvb-sim exits 0 on SIGTERM";
+  EXPECT_TRUE(recorder_.wait_for(is(Event::Type::kLeft, "jvb-leaves"), 5s));
+  std::this_thread::sleep_for(500ms);
+  for (const Event& e : recorder_.events()) {
+    EXPECT_FALSE(e.type == Event::Type::kLeft && e.bridge == "jvb-stays");
+  }
+}
+
+TEST_F(BreweryClientTest, ProsodyRestartReconnectsAndSeesBridgesAgainWithoutLeft) {
+  auto sim1 = start_sim("jvb-a", {"--participants", "3"});
+  auto sim2 = start_sim("jvb-b", {"--participants", "4"});
+  BreweryClient client(config(), std::ref(recorder_));
+  client.start();
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kJoined, "jvb-a"), 15s));
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kJoined, "jvb-b"), 15s));
+  const size_t before_restart = recorder_.size();
+  prosody_->restart();
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kDisconnected), 10s, before_restart));
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kConnected), 20s, before_restart));
+  EXPECT_TRUE(recorder_.wait_for(is(Event::Type::kJoined, "jvb-a"), 20s, before_restart));
+  EXPECT_TRUE(recorder_.wait_for(is(Event::Type::kJoined, "jvb-b"), 20s, before_restart));
+  for (const Event& e : recorder_.events()) {
+    EXPECT_NE(e.type, Event::Type::kLeft) << "bridge " << e.bridge << " reported left while blind";
+  }
+}
+
+TEST_F(BreweryClientTest, WrongPasswordGivesOneClearSentenceWithoutThePassword) {
+  ClientConfig bad = config();
+  bad.password = "definitely-wrong-pw";
+  BreweryClient client(bad, std::ref(recorder_));
+  client.start();
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kDisconnected), 10s));
+  client.stop();
+  const Event event = recorder_.events().front();
+  EXPECT_EQ(event.type, Event::Type::kDisconnected);
+  EXPECT_NE(event.message.find("authentication failed for autoscaler@auth.meet.test"),
+            std::string::npos)
+      << event.message;
+  for (const Event& e : recorder_.events()) {
+    EXPECT_EQ(e.message.find("definitely-wrong-pw"), std::string::npos);
+    EXPECT_NE(e.type, Event::Type::kConnected);
+  }
+}
+
+TEST_F(BreweryClientTest, TlsRequiredAgainstPlainServerIsAClearError) {
+  ClientConfig tls = config();
+  tls.tls = TlsMode::kRequired;
+  BreweryClient client(tls, std::ref(recorder_));
+  client.start();
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kDisconnected), 10s));
+  client.stop();
+  EXPECT_NE(recorder_.events().front().message.find("does not offer STARTTLS"), std::string::npos)
+      << recorder_.events().front().message;
+}
+
+TEST_F(BreweryClientTest, ConnectionRefusedIsAClearErrorAndRetried) {
+  ClientConfig refused = config();
+  refused.port = test_support::free_loopback_port();
+  BreweryClient client(refused, std::ref(recorder_));
+  client.start();
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kDisconnected), 10s));
+  EXPECT_NE(recorder_.events().front().message.find("refused"), std::string::npos)
+      << recorder_.events().front().message;
+  EXPECT_TRUE(recorder_.wait_for(
+      [](const Event& e) { return e.type == Event::Type::kDisconnected; }, 5s, 1));  // retried
+}
+
+TEST_F(BreweryClientTest, OwnPresenceCarriesNoColibriStatsAndObserversAreNotBridges) {
+  test_support::RawXmppClient observer(prosody_->host(), prosody_->port(),
+                                       "observer@" + prosody_->auth_domain(), "obs");
+  ASSERT_TRUE(observer.wait_connected(10s));
+  observer.join(prosody_->room_jid(), "observer");
+  BreweryClient client(config(), std::ref(recorder_));
+  client.start();
+  const std::string our_jid = prosody_->room_jid() + "/jvb-autoscaler";
+  ASSERT_TRUE(observer.wait_for_presence(
+      [&](const std::string& p) { return p.find(our_jid) != std::string::npos; }, 10s));
+  for (const std::string& p : observer.presences()) {
+    if (p.find(our_jid) != std::string::npos) {
+      EXPECT_EQ(p.find("colibri"), std::string::npos) << p;
+      EXPECT_FALSE(parse_presence(p));
+    }
+  }
+  std::this_thread::sleep_for(300ms);
+  for (const Event& e : recorder_.events()) {
+    EXPECT_NE(e.type, Event::Type::kJoined) << "observer taken for a bridge: " << e.bridge;
+  }
+}
+
+TEST_F(BreweryClientTest, NicknameConflictRetriesWithSuffix) {
+  test_support::RawXmppClient squatter(prosody_->host(), prosody_->port(),
+                                       "observer@" + prosody_->auth_domain(), "obs");
+  ASSERT_TRUE(squatter.wait_connected(10s));
+  squatter.join(prosody_->room_jid(), "jvb-autoscaler");
+  ASSERT_TRUE(squatter.wait_for_presence(
+      [](const std::string& p) { return p.find("/jvb-autoscaler") != std::string::npos; }, 10s));
+  BreweryClient client(config(), std::ref(recorder_));
+  client.start();
+  EXPECT_TRUE(squatter.wait_for_presence(
+      [](const std::string& p) { return p.find("/jvb-autoscaler-2") != std::string::npos; }, 10s));
+  EXPECT_EQ(client.current_nickname(), "jvb-autoscaler-2");
+}
+
+TEST_F(BreweryClientTest, DrainOverHttpPublishesDrainAndParticipantsFallToZero) {
+  const int http_port = test_support::free_loopback_port();
+  auto sim =
+      start_sim("jvb-drain", {"--participants", "40", "--conferences", "4", "--drain-seconds", "1",
+                              "--http", "127.0.0.1:" + std::to_string(http_port)});
+  BreweryClient client(config(), std::ref(recorder_));
+  client.start();
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kJoined, "jvb-drain"), 15s));
+  ASSERT_TRUE(test_support::wait_for_port("127.0.0.1", http_port, 5s));
+  const auto posted = test_support::run_command(
+      {"curl", "-sf", "-X", "POST",
+       "http://127.0.0.1:" + std::to_string(http_port) + "/colibri/drain/enable"});
+  ASSERT_EQ(posted.exit_code, 0) << posted.output;
+  EXPECT_TRUE(recorder_.wait_for(
+      [](const Event& e) { return e.bridge == "jvb-drain" && e.stats.drain == true; }, 5s));
+  EXPECT_TRUE(recorder_.wait_for(
+      [](const Event& e) {
+        return e.bridge == "jvb-drain" && e.stats.drain == true && e.stats.participants == 0;
+      },
+      10s));
+}
+
+TEST_F(BreweryClientTest, StopIsBoundedAndLeavesTheRoom) {
+  test_support::RawXmppClient observer(prosody_->host(), prosody_->port(),
+                                       "observer@" + prosody_->auth_domain(), "obs");
+  ASSERT_TRUE(observer.wait_connected(10s));
+  observer.join(prosody_->room_jid(), "observer");
+  BreweryClient client(config(), std::ref(recorder_));
+  client.start();
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kConnected), 10s));
+  ASSERT_TRUE(observer.wait_for_presence(
+      [](const std::string& p) { return p.find("/jvb-autoscaler") != std::string::npos; }, 10s));
+  const auto start = std::chrono::steady_clock::now();
+  client.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  EXPECT_TRUE(observer.wait_for_presence(
+      [](const std::string& p) {
+        return p.find("/jvb-autoscaler") != std::string::npos &&
+               p.find("unavailable") != std::string::npos;
+      },
+      5s));
+}
+
+}  // namespace
+}  // namespace xmpp

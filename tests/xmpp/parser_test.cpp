@@ -1,0 +1,151 @@
+// The colibri stats parser: pure, and hostile input never crashes it.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <string>
+
+#include "xmpp/brewery_client.h"
+
+namespace xmpp {
+namespace {
+
+std::string presence_with(const std::string& stats_children,
+                          const std::string& ns = "http://jitsi.org/protocol/colibri") {
+  return "<presence xmlns='jabber:client' from='jvbbrewery@internal.auth.meet.test/jvb-1'>"
+         "<x xmlns='http://jabber.org/protocol/muc#user'><item role='participant'/></x>"
+         "<stats xmlns='" +
+         ns + "'>" + stats_children + "</stats></presence>";
+}
+
+std::string stat(const std::string& name, const std::string& value) {
+  return "<stat name='" + name + "' value='" + value + "'/>";
+}
+
+TEST(ParsePresence, ReadsEveryModelledStatAndKeepsTheRest) {
+  const auto stats = parse_presence(presence_with(
+      stat("stress_level", "0.42") + stat("participants", "42") + stat("conferences", "9") +
+      stat("drain", "false") + stat("graceful_shutdown", "true") + stat("region", "us-lax") +
+      stat("version", "2.3.92") + stat("relay_id", "jvb-1")));
+  ASSERT_TRUE(stats);
+  EXPECT_DOUBLE_EQ(*stats->stress_level, 0.42);
+  EXPECT_EQ(stats->participants, 42);
+  EXPECT_EQ(stats->conferences, 9);
+  EXPECT_EQ(stats->drain, false);
+  EXPECT_EQ(stats->graceful_shutdown, true);
+  EXPECT_EQ(stats->region, "us-lax");
+  EXPECT_EQ(stats->version, "2.3.92");
+  EXPECT_EQ(stats->other.at("relay_id"), "jvb-1");
+}
+
+TEST(ParsePresence, NoColibriStatsMeansNotABridge) {
+  EXPECT_FALSE(parse_presence(
+      "<presence from='r@m/agent'><x xmlns='http://jabber.org/protocol/muc'/></presence>"));
+  EXPECT_FALSE(parse_presence(presence_with(stat("participants", "1"), "urn:other")));
+  EXPECT_FALSE(
+      parse_presence("<message><stats xmlns='http://jitsi.org/protocol/colibri'/></message>"));
+}
+
+TEST(ParsePresence, EmptyStatsElementGivesAllUnknown) {
+  const auto stats = parse_presence(presence_with(""));
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(*stats, BridgeStats{});
+}
+
+TEST(ParsePresence, MalformedXmlIsNotACrash) {
+  for (const char* bad :
+       {"", "<", "<presence", "<presence><stats xmlns='http://jitsi.org/protocol/colibri'>",
+        "not xml at all", "<presence></presenc>", "\0\0\0"}) {
+    EXPECT_FALSE(parse_presence(bad)) << bad;
+  }
+}
+
+TEST(ParsePresence, RefusesDoctypeAndEntityExpansion) {
+  const std::string bomb =
+      "<?xml version='1.0'?><!DOCTYPE p [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;&a;&a;&a;'>]>"
+      "<presence><stats xmlns='http://jitsi.org/protocol/colibri'><stat name='region' value='&b;'/>"
+      "</stats></presence>";
+  EXPECT_FALSE(parse_presence(bomb));
+}
+
+TEST(ParsePresence, NonUtf8InputIsRejected) {
+  EXPECT_FALSE(parse_presence(presence_with(stat("region", "\xff\xfe\xc3"))));
+  EXPECT_FALSE(parse_presence(presence_with(stat("region", "\xc0\xaf"))));  // overlong '/'
+}
+
+TEST(ParsePresence, MissingAttributes) {
+  const auto stats = parse_presence(presence_with(
+      "<stat value='3'/><stat name='participants'/><stat name='conferences' value='2'/><stat/>"));
+  ASSERT_TRUE(stats);
+  EXPECT_FALSE(stats->participants);  // no value: unknown
+  EXPECT_EQ(stats->conferences, 2);
+  EXPECT_TRUE(stats->other.empty());  // nameless stats are dropped
+}
+
+TEST(ParsePresence, TenThousandStatChildrenAreBoundedAndQuick) {
+  std::string children;
+  for (int i = 0; i < 10000; ++i) children += stat("s" + std::to_string(i), std::to_string(i));
+  children += stat("participants", "7");
+  const auto start = std::chrono::steady_clock::now();
+  const auto stats = parse_presence(presence_with(children));
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(stats);
+  EXPECT_EQ(stats->participants, 7);
+  EXPECT_EQ(stats->other.size(), 256u);  // memory per bridge stays bounded
+  EXPECT_LT(elapsed, std::chrono::seconds(2));
+}
+
+TEST(ParseStats, HostileNumbersBecomeUnknownNeverNan) {
+  for (const char* value : {"NaN", "nan", "inf", "-inf", "Infinity", "-0.5", "1e309", "1e6", "0x10",
+                            " 0.5", "0.5 ", "", "0.5.1", "abc"}) {
+    const BridgeStats stats = parse_stats({{"stress_level", value}});
+    EXPECT_FALSE(stats.stress_level) << "'" << value << "'";
+  }
+  EXPECT_DOUBLE_EQ(*parse_stats({{"stress_level", "1.75"}}).stress_level, 1.75);  // overloaded
+  EXPECT_DOUBLE_EQ(*parse_stats({{"stress_level", "0"}}).stress_level, 0.0);
+  for (const char* value : {"-1", "99999999999999999999999", "1.5", "1e3", "", "+-3", "12abc"}) {
+    const BridgeStats stats = parse_stats({{"participants", value}, {"conferences", value}});
+    EXPECT_FALSE(stats.participants) << "'" << value << "'";
+    EXPECT_FALSE(stats.conferences) << "'" << value << "'";
+  }
+  EXPECT_EQ(parse_stats({{"participants", "9223372036854775807"}}).participants, INT64_MAX);
+}
+
+TEST(ParseStats, BooleansAcceptTrueFalseOneZeroOnly) {
+  EXPECT_EQ(parse_stats({{"drain", "TRUE"}}).drain, true);
+  EXPECT_EQ(parse_stats({{"drain", "0"}}).drain, false);
+  EXPECT_FALSE(parse_stats({{"drain", "yes"}}).drain);
+  EXPECT_FALSE(parse_stats({{"drain", "truetruetrue"}}).drain);
+}
+
+TEST(ParseStats, ShuttingDownMeansGracefulShutdown) {
+  EXPECT_EQ(
+      parse_stats({{"graceful_shutdown", "false"}, {"shutting_down", "true"}}).graceful_shutdown,
+      true);
+  EXPECT_EQ(parse_stats({{"shutting_down", "false"}}).graceful_shutdown, std::nullopt);
+}
+
+TEST(ParseStats, DuplicateStatLastOneWins) {
+  const BridgeStats stats = parse_stats({{"participants", "5"},
+                                         {"participants", "8"},
+                                         {"region", "a"},
+                                         {"region", "b"},
+                                         {"x", "1"},
+                                         {"x", "2"},
+                                         {"conferences", "3"},
+                                         {"conferences", "bad"}});
+  EXPECT_EQ(stats.participants, 8);
+  EXPECT_EQ(stats.region, "b");
+  EXPECT_EQ(stats.other.at("x"), "2");
+  EXPECT_FALSE(stats.conferences);  // the last one was malformed: unknown, not the older value
+}
+
+TEST(ParseStats, StringsMustBeUtf8AndBounded) {
+  EXPECT_FALSE(parse_stats({{"region", "\xff"}}).region);
+  EXPECT_FALSE(parse_stats({{"version", std::string(5000, 'v')}}).version);
+  EXPECT_EQ(parse_stats({{"region", "r\xc3\xa9gion"}}).region, "r\xc3\xa9gion");
+  EXPECT_TRUE(parse_stats({{"\xff", "1"}, {"k", "\xed\xa0\x80"}}).other.empty());  // surrogate
+}
+
+}  // namespace
+}  // namespace xmpp
