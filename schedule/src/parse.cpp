@@ -78,8 +78,10 @@ bool parse_common_field(const std::string& key, const json& value, const std::st
       window.name = value.get<std::string>();
     }
   } else if (key == "priority") {
-    if (!value.is_number_integer()) {
-      errors.push_back(fmt::format("{}: must be a whole number, not {}", key_path, value.dump()));
+    if (!value.is_number_integer() || value.get<long long>() < -1000000 ||
+        value.get<long long>() > 1000000) {
+      errors.push_back(fmt::format("{}: must be a whole number from -1000000 to 1000000, not {}",
+                                   key_path, value.dump()));
     } else {
       window.priority = value.get<int>();
     }
@@ -168,6 +170,13 @@ std::optional<TimePoint> parse_instant(std::string_view text, std::string* error
     return std::nullopt;
   };
   const std::string input{text};
+  // system_clock counts nanoseconds in 64 bits (about 1678 to 2262): keep well inside that.
+  const auto to_time_point =
+      [](date::sys_time<std::chrono::milliseconds> parsed) -> std::optional<TimePoint> {
+    const auto year = date::year_month_day{date::floor<date::days>(parsed)}.year();
+    if (year < date::year{1970} || year > date::year{2200}) return std::nullopt;
+    return TimePoint{std::chrono::duration_cast<TimePoint::duration>(parsed.time_since_epoch())};
+  };
   const auto try_parse = [&](const char* format, bool with_offset) -> std::optional<TimePoint> {
     std::istringstream in{input};
     date::sys_time<std::chrono::milliseconds> parsed;
@@ -179,7 +188,7 @@ std::optional<TimePoint> parse_instant(std::string_view text, std::string* error
     }
     // The whole string must be consumed: trailing text is an error, not ignored.
     if (in.fail() || in.peek() != std::char_traits<char>::eof()) return std::nullopt;
-    return TimePoint{std::chrono::duration_cast<TimePoint::duration>(parsed.time_since_epoch())};
+    return to_time_point(parsed);
   };
   if (!input.empty() && (input.back() == 'Z' || input.back() == 'z')) {
     std::string without_z = input.substr(0, input.size() - 1);
@@ -187,7 +196,7 @@ std::optional<TimePoint> parse_instant(std::string_view text, std::string* error
     date::sys_time<std::chrono::milliseconds> parsed;
     in >> date::parse("%FT%T", parsed);
     if (!in.fail() && in.peek() == std::char_traits<char>::eof() && input.find('T') == 10) {
-      return TimePoint{std::chrono::duration_cast<TimePoint::duration>(parsed.time_since_epoch())};
+      if (auto instant = to_time_point(parsed)) return instant;
     }
   } else if (input.find('T') == 10) {
     if (auto instant = try_parse("%FT%T%Ez", true)) return instant;
@@ -197,7 +206,8 @@ std::optional<TimePoint> parse_instant(std::string_view text, std::string* error
     }
   }
   return fail(
-      fmt::format("\"{}\" is not an ISO-8601 time with offset (e.g. 2026-12-01T14:00:00+01:00 or "
+      fmt::format("\"{}\" is not an ISO-8601 time with offset between 1970 and 2200 (e.g. "
+                  "2026-12-01T14:00:00+01:00 or "
                   "2026-12-01T13:00:00Z)",
                   input));
 }

@@ -36,7 +36,14 @@ std::string format_local(const date::time_zone* zone, TimePoint instant) {
   return date::format("%FT%T%Ez", date::zoned_time{zone, std::chrono::floor<seconds>(instant)});
 }
 
+// Bound for trace times and prewarm: far inside the 64-bit nanosecond range of system_clock.
+constexpr double kMaxOffsetSeconds = 100.0 * 366 * 86400;
+
 TimePoint::duration to_duration(double seconds_count) {
+  if (!(std::abs(seconds_count) <= kMaxOffsetSeconds)) {
+    throw std::invalid_argument(
+        fmt::format("{} seconds is not a usable time offset (at most 100 years)", seconds_count));
+  }
   return std::chrono::duration_cast<TimePoint::duration>(
       std::chrono::duration<double>(seconds_count));
 }
@@ -85,6 +92,10 @@ Schedule::Schedule(ScheduleConfig config) : config_(std::move(config)) {
   } catch (const std::exception&) {
     throw std::invalid_argument(
         fmt::format("schedule.timezone: unknown time zone \"{}\"", config_.timezone));
+  }
+  if (!(config_.prewarm_seconds >= 0 && config_.prewarm_seconds <= 86400)) {
+    throw std::invalid_argument(fmt::format("schedule.prewarm_seconds: {} is not from 0 to 86400",
+                                            config_.prewarm_seconds));
   }
 }
 
@@ -256,8 +267,10 @@ TimePoint simulation_instant(const std::string& start, double trace_seconds) {
   std::string problem;
   const auto origin = parse_instant(start, &problem);
   if (!origin) throw std::invalid_argument(fmt::format("simulation.start: {}", problem));
-  if (!std::isfinite(trace_seconds)) {
-    throw std::invalid_argument("simulation: trace time is not a finite number of seconds");
+  if (!(std::abs(trace_seconds) <= kMaxOffsetSeconds)) {
+    throw std::invalid_argument(fmt::format(
+        "simulation: trace time {} s is not a finite number of seconds within 100 years",
+        trace_seconds));
   }
   return *origin + to_duration(trace_seconds);
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <random>
 
 #include "schedule/schedule.h"
 
@@ -365,6 +366,72 @@ TEST(ScheduleSimulation, ProviderReplaysTheScheduleAtTraceTime) {
   EXPECT_EQ(provider(12 * 3600).window, "peak");
   EXPECT_EQ(provider(18 * 3600).config.min_bridges, 2);
   EXPECT_EQ(provider(24 * 3600 + 12 * 3600).config.min_bridges, 2);  // tuesday
+}
+
+}  // namespace
+
+namespace {
+
+// Random sections, valid and not, from a fixed seed: parsing never throws; every accepted one
+// builds a Schedule whose effective config keeps min <= max and whose listing is ordered.
+TEST(ScheduleProperty, RandomSectionsNeverCrashAndKeepBoundsOrdered) {
+  std::mt19937 random(20260105);
+  const auto pick = [&](auto... options) {
+    const std::array<json, sizeof...(options)> values{json(options)...};
+    return values[std::uniform_int_distribution<std::size_t>(0, values.size() - 1)(random)];
+  };
+  // Mostly valid values, and now and then a bad one, so both paths are exercised.
+  const auto or_bad = [&](json good, json bad) { return random() % 16 == 0 ? bad : good; };
+  int accepted = 0;
+  for (int round = 0; round < 300; ++round) {
+    json periods = json::array();
+    for (int i = 0; i < 3; ++i) {
+      json item = {{"name", "p" + std::to_string(i)},
+                   {"days", {or_bad(pick("mon", "sun", "fri"), "xyz")}},
+                   {"from", or_bad(pick("00:00", "02:30", "08:30", "23:59"), "24:00")},
+                   {"to", or_bad(pick("00:15", "02:45", "18:00", "06:00"), 5)},
+                   {"priority", or_bad(pick(0, 1, 5, -3), "x")},
+                   {"min_bridges", or_bad(pick(0, 3, 12, 30), 2.5)}};
+      if (random() % 4 == 0) item["max_bridges"] = or_bad(pick(20, 30), 0);
+      if (random() % 5 == 0) item["inhibit_scale_down"] = or_bad(pick(true, false), "yes");
+      periods.push_back(item);
+    }
+    json events = {{{"name", "e"},
+                    {"start", or_bad(pick("2026-03-29T01:30:00+01:00", "2026-10-25T02:30:00+02:00",
+                                          "2026-03-08T02:30:00-05:00"),
+                                     "not a time")},
+                    {"end", or_bad(pick("2026-03-29T05:00:00+02:00", "2026-10-25T02:30:00+01:00",
+                                        "2026-11-07T00:00:00Z"),
+                                   "2026-01-01T00:00:00Z")},
+                    {"min_bridges", pick(2, 9)}}};
+    const json section = {
+        {"timezone",
+         or_bad(pick("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"), "No/Where")},
+        {"prewarm_seconds", or_bad(pick(0, 300, 3600, 86400), -1)},
+        {"periods", periods},
+        {"events", events}};
+    scaling::ScalingConfig base;
+    base.max_bridges = 30;
+    std::vector<std::string> errors;
+    schedule::ScheduleConfig config;
+    ASSERT_NO_THROW(config = schedule::parse_schedule(section, base, errors)) << section.dump();
+    for (const auto& error : errors) ASSERT_EQ(error.rfind("schedule.", 0), 0u) << error;
+    if (!errors.empty()) continue;
+    ++accepted;
+    const schedule::Schedule calendar(config);
+    TimePoint t = at("2026-03-07T00:00:00Z") + std::chrono::minutes(random() % (60 * 24 * 250));
+    for (int step = 0; step < 20; ++step, t += std::chrono::minutes(37)) {
+      const auto now = calendar.effective(base, t);
+      ASSERT_LE(now.config.min_bridges, now.config.max_bridges) << section.dump();
+      ASSERT_GE(now.config.min_bridges, 0);
+    }
+    const auto listed = calendar.upcoming(t, 10);
+    for (std::size_t i = 1; i < listed.size(); ++i) {
+      ASSERT_LE(listed[i - 1].start, listed[i].start);
+      ASSERT_LT(listed[i].start, listed[i].end);
+    }
+  }
+  EXPECT_GT(accepted, 10);  // the generator must exercise the accepted path too
 }
 
 }  // namespace

@@ -34,7 +34,8 @@ TEST(ScheduleEvents, ParsesIsoInstantsWithOffsets) {
             60s);
   std::string error;
   for (const char* bad : {"2026-12-01T14:00:00", "2026-12-01 14:00:00Z", "2026-13-01T00:00:00Z",
-                          "2026-12-01T14:00:00+01:00 extra", "", "2026-02-30T00:00:00Z"}) {
+                          "2026-12-01T14:00:00+01:00 extra", "", "2026-02-30T00:00:00Z",
+                          "9999-12-31T23:59:59Z", "1900-01-01T00:00:00+01:00"}) {
     EXPECT_EQ(schedule::parse_instant(bad, &error), std::nullopt) << bad;
     EXPECT_THAT(error, HasSubstr(bad)) << bad;
   }
@@ -158,6 +159,21 @@ TEST(ScheduleEvents, PruneDropsOnlyEndedRuntimeEvents) {
   EXPECT_EQ(calendar.prune_ended_runtime_events(at("2026-01-05T00:00:00Z")), 1u);
   ASSERT_EQ(calendar.runtime_events().size(), 1u);
   EXPECT_EQ(calendar.runtime_events()[0].name, "new");
+}
+
+TEST(ScheduleEvents, OutOfRangeValuesAreRejectedNotOverflowed) {
+  std::vector<std::string> errors;
+  (void)schedule::events_from_json(
+      json::parse(R"([{"name":"a","start":"2026-12-01T13:00:00Z","end":"2026-12-01T14:00:00Z",
+                       "priority":99999999999}])"),
+      "state.events", {}, errors);
+  EXPECT_THAT(errors, ::testing::ElementsAre(::testing::StartsWith(
+                          "state.events[0].priority: must be a whole number from")));
+  EXPECT_THROW((void)schedule::simulation_instant("2026-01-05T00:00:00Z", 1e30),
+               std::invalid_argument);
+  schedule::ScheduleConfig config;
+  config.prewarm_seconds = -1;
+  EXPECT_THROW(schedule::Schedule bad(config), std::invalid_argument);
 }
 
 TEST(ScheduleEvents, UnknownTimezoneInAScheduleObjectThrowsOneSentence) {
