@@ -23,23 +23,23 @@ class MetricsError : public std::runtime_error {
 
 struct MetricsOptions {
   std::string listen = "127.0.0.1:9464";  // host:port; port 0 picks a free port (tests)
-  std::string version = JVB_VERSION;       // build_info{version}
-  std::vector<std::string> secrets;        // e.g. the Linode token, the XMPP password
+  std::string version = JVB_VERSION;      // build_info{version}
+  std::vector<std::string> secrets;       // e.g. the Linode token, the XMPP password
 };
 
 // What was done, for scaling_actions_total{action,reason}.
 enum class ScalingAction { kCreate, kDrain, kDelete, kAdopt };
 // Why, as a short fixed code.
 enum class ScalingReason {
-  kStressHigh,    // create: sustained stress above scale_up_threshold / target policy
-  kBelowMin,      // create: fewer bridges than min_bridges (incl. a schedule raising min)
-  kPinned,        // create/drain: ctl scale-to
-  kStressLow,     // drain: sustained low stress
-  kAboveMax,      // drain: more bridges than max_bridges (ctl set max)
-  kManual,        // drain: ctl drain BRIDGE
-  kDrained,       // delete: a draining bridge reported 0 participants
-  kDrainTimeout,  // delete: drain_timeout_seconds passed
-  kBootTimeout,   // delete: did not join within boot_timeout_seconds (state failed)
+  kStressHigh,       // create: sustained stress above scale_up_threshold / target policy
+  kBelowMin,         // create: fewer bridges than min_bridges (incl. a schedule raising min)
+  kPinned,           // create/drain: ctl scale-to
+  kStressLow,        // drain: sustained low stress
+  kAboveMax,         // drain: more bridges than max_bridges (ctl set max)
+  kManual,           // drain: ctl drain BRIDGE
+  kDrained,          // delete: a draining bridge reported 0 participants
+  kDrainTimeout,     // delete: drain_timeout_seconds passed
+  kBootTimeout,      // delete: did not join within boot_timeout_seconds (state failed)
   kAmbiguousCreate,  // adopt: found by label after an ambiguous POST
   kFoundByTag,       // adopt: an instance with our tags and prefix we did not know
 };
@@ -47,14 +47,14 @@ std::string_view to_string(ScalingAction action) noexcept;
 std::string_view to_string(ScalingReason reason) noexcept;
 
 // The bridge states of DESIGN section 3; every one is always exported (0 when none).
-inline constexpr std::string_view kBridgeStates[] = {"provisioning", "ready",   "draining",
+inline constexpr std::string_view kBridgeStates[] = {"provisioning", "ready",     "draining",
                                                      "deleting",     "unmanaged", "failed"};
 
 struct BridgeSample {
-  std::string name;                  // MUC nickname
-  std::string state;                 // one of kBridgeStates (others are ignored, logged once)
-  std::optional<double> stress;      // unknown: no bridge_stress series for it
-  std::optional<int> participants;   // unknown: no bridge_participants series for it
+  std::string name;                 // MUC nickname
+  std::string state;                // one of kBridgeStates (others are ignored, logged once)
+  std::optional<double> stress;     // unknown: no bridge_stress series for it
+  std::optional<int> participants;  // unknown: no bridge_participants series for it
 };
 
 class Metrics {

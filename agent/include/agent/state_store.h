@@ -18,7 +18,7 @@ namespace agent {
 // ambiguous POST can be resolved by listing that label instead of creating a second one.
 struct PendingCreate {
   std::string label;
-  int64_t requested_at = 0;         // unix seconds
+  int64_t requested_at = 0;          // unix seconds
   std::optional<int64_t> linode_id;  // known once the POST answered (or the label was adopted)
   bool operator==(const PendingCreate&) const = default;
 };
@@ -32,9 +32,9 @@ struct PendingDrain {
 };
 
 struct PersistentState {
-  int64_t next_label_number = 1;  // label = <label_prefix><n>; never reused
-  bool paused = false;            // ctl pause
-  std::optional<int> pinned;      // ctl scale-to N (null: automatic)
+  int64_t next_label_number = 1;                  // label = <label_prefix><n>; never reused
+  bool paused = false;                            // ctl pause
+  std::optional<int> pinned;                      // ctl scale-to N (null: automatic)
   std::optional<int> min_override, max_override;  // ctl set min/max
   std::vector<PendingCreate> creates;
   std::vector<PendingDrain> drains;
