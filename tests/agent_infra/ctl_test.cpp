@@ -140,7 +140,7 @@ TEST(Ctl, StatusSendsOneStatusRequestAndPrintsTheTable) {
             "cluster stress 0.41, xmpp connected yes, linode ok yes\n"
             "last decisions:\n"
             "  2026-11-24T10:00:05Z  scale_up  stress 0.82 above 0.70\n");
-  EXPECT_EQ(daemon.requests(), std::vector<json>{json{{"cmd", "status"}}});
+  EXPECT_EQ(daemon.requests(), (std::vector<json>{json{{"cmd", "status"}}}));
 }
 
 TEST(Ctl, StatusJsonPrintsTheReplyAsIs) {
@@ -187,7 +187,7 @@ TEST(Ctl, EachSubcommandSendsItsRequestAndPrintsOneSentence) {
     auto outcome = run_binary(dir, args);
     EXPECT_EQ(outcome.exit_code, 0) << c.args[0] << ": " << outcome.err;
     EXPECT_EQ(outcome.out, c.expected_output) << c.args[0];
-    EXPECT_EQ(daemon.requests(), std::vector<json>{c.expected_request}) << c.args[0];
+    EXPECT_EQ(daemon.requests(), (std::vector<json>{c.expected_request})) << c.args[0];
   }
 }
 
