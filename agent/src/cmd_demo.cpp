@@ -263,6 +263,17 @@ class Demo {
                   << std::endl;
       }
     }
+    std::set<std::string> present;
+    for (const auto& bridge : status_["bridges"]) present.insert(bridge.value("name", ""));
+    for (auto it = bridge_states_.begin(); it != bridge_states_.end();) {
+      if (present.count(it->first) == 0) {
+        std::cout << "[" << std::setw(4) << static_cast<int>(t) << "s] bridge " << it->first
+                  << " is deleted" << std::endl;
+        it = bridge_states_.erase(it);
+      } else {
+        ++it;
+      }
+    }
     for (const auto& bridge : status_["bridges"]) {
       const std::string name = bridge.value("name", "");
       const std::string state = bridge.value("state", "");
@@ -300,18 +311,24 @@ class Demo {
     int created = 0, deleted = 0;
     std::istringstream log(read_file("agent.log"));
     for (std::string line; std::getline(log, line);) {
-      if (line.find("creating bridge") != std::string::npos) ++created;
-      if (line.find("deleted") != std::string::npos && line.find("bridge") != std::string::npos) {
+      if (line.find("creating bridge ") != std::string::npos) ++created;
+      const auto at = line.find(" bridge ");
+      if (at != std::string::npos && line.size() > 8 && line.compare(line.size() - 8, 8, " deleted") == 0) {
         ++deleted;
       }
     }
-    if (daemon_) daemon_->terminate();
+    const int daemon_exit = daemon_ ? daemon_->terminate() : 0;
+    if (daemon_exit != 0) {
+      std::cerr << "demo: the daemon exited with " << daemon_exit << "; its log follows\n"
+                << read_file("agent.log");
+      failed_ = true;
+    }
     daemon_.reset();
     static_bridge_.reset();
     fake_.reset();  // SIGTERM to the fake also stops the bridges it booted
     prosody_.reset();
     say("finished: " + std::to_string(created) + " bridge(s) created, " +
-        std::to_string(deleted) + " drained and deleted; everything stopped and " +
+        std::to_string(deleted) + " deleted after draining or failing; everything stopped and " +
         dir_.path().string() + " removed");
     return failed_ ? 1 : 0;
   }
