@@ -77,16 +77,51 @@ std::string bridges_table(const json& bridges) {
   return out;
 }
 
+// One line on the schedule in force, from schedule::Schedule::status_json.
 std::string schedule_summary(const json& schedule) {
-  if (schedule.is_object()) {
-    const json& active = schedule.contains("active") ? schedule["active"] : schedule;
-    if (active.is_object() && active.contains("window")) {
-      return fmt::format("window \"{}\" active (min_bridges {})", cell(active, "window"),
-                         cell(active, "min_bridges"));
-    }
-    if (active.is_null()) return "no window active";
+  if (!schedule.is_object()) return schedule.dump();
+  std::string out;
+  if (auto window = schedule.find("window"); window != schedule.end() && window->is_string()) {
+    out = fmt::format("window \"{}\" in force", window->get<std::string>());
+  } else {
+    out = "no window in force";
   }
-  return schedule.dump();
+  out += fmt::format(" (min_bridges {}, max_bridges {}", cell(schedule, "min_bridges"),
+                     cell(schedule, "max_bridges"));
+  if (auto inhibit = schedule.find("inhibit_scale_down");
+      inhibit != schedule.end() && inhibit->is_boolean() && inhibit->get<bool>()) {
+    out += ", scale-down inhibited";
+  }
+  return out + ")";
+}
+
+std::string upcoming_windows(const json& schedule) {
+  auto upcoming = schedule.find("upcoming");
+  if (upcoming == schedule.end() || !upcoming->is_array() || upcoming->empty()) {
+    return "no upcoming window\n";
+  }
+  std::string out = "upcoming:\n";
+  for (const auto& window : *upcoming) {
+    if (!window.is_object()) continue;
+    std::string line = fmt::format("  {} ({}) {} .. {}", cell(window, "name"), cell(window, "kind"),
+                                   cell(window, "start_local"), cell(window, "end_local"));
+    if (auto overrides = window.find("overrides");
+        overrides != window.end() && overrides->is_object() && !overrides->empty()) {
+      std::string settings;
+      for (const auto& [key, value] : overrides->items()) {
+        settings += (settings.empty() ? "" : ", ") + key + " " +
+                    (value.is_string() ? value.get<std::string>() : value.dump());
+      }
+      line += ": " + settings;
+    }
+    if (cell(window, "prewarming") == "yes") {
+      line += " [prewarming]";
+    } else if (cell(window, "active") == "yes") {
+      line += " [active]";
+    }
+    out += line + "\n";
+  }
+  return out;
 }
 
 }  // namespace
@@ -105,6 +140,9 @@ std::string format_status(const json& reply) {
                      cell(reply, "xmpp_connected"));
   if (reply.contains("linode_ok")) out += ", linode ok " + cell(reply, "linode_ok");
   out += "\n";
+  if (cell(reply, "dry_run") == "yes") {
+    out += "dry run: decisions are logged, no instance is created or deleted\n";
+  }
   if (auto blind = reply.find("blind_reason"); blind != reply.end() && !blind->is_null()) {
     out += "holding (blind): " + cell(reply, "blind_reason") + "\n";
   }
@@ -171,16 +209,11 @@ std::string format_reply(const json& request, const json& reply) {
   }
   if (cmd == "schedule") {
     std::string out = "schedule: " + schedule_summary(reply);
-    if (reply.contains("timezone")) out += " (timezone " + cell(reply, "timezone") + ")";
-    out += "\n";
-    if (auto next = reply.find("next"); next != reply.end() && next->is_array()) {
-      for (const auto& window : *next) {
-        if (!window.is_object()) continue;
-        out += fmt::format("  next: \"{}\" {} .. {} (min_bridges {})\n", cell(window, "window"),
-                           cell(window, "start"), cell(window, "end"), cell(window, "min_bridges"));
-      }
+    if (reply.contains("timezone")) {
+      out += fmt::format(", timezone {}, prewarm {} s", cell(reply, "timezone"),
+                         cell(reply, "prewarm_seconds"));
     }
-    return out;
+    return out + "\n" + upcoming_windows(reply);
   }
   return "ok\n";
 }

@@ -38,15 +38,21 @@ TEST(CtlFormat, StatusShowsPinBlindnessScheduleAndNoBridges) {
   reply["xmpp_connected"] = false;
   reply["cluster_stress"] = nullptr;
   reply["blind_reason"] = "brewery connection down since 10:02:11";
-  reply["schedule"] = {{"window", "office-hours"}, {"min_bridges", 4}};
+  reply["dry_run"] = true;
+  reply["schedule"] = {
+      {"timezone", "Europe/Berlin"}, {"window", "office-hours"},   {"min_bridges", 4},
+      {"max_bridges", 10},           {"inhibit_scale_down", true}, {"active", {"office-hours"}},
+      {"upcoming", json::array()}};
   reply["last_decisions"] = json::array();
   EXPECT_EQ(format_status(reply),
             "no bridges\n"
             "\n"
             "desired 3 (min 1, max 10), override pinned to 4, paused yes\n"
             "cluster stress -, xmpp connected no, linode ok yes\n"
+            "dry run: decisions are logged, no instance is created or deleted\n"
             "holding (blind): brewery connection down since 10:02:11\n"
-            "schedule: window \"office-hours\" active (min_bridges 4)\n");
+            "schedule: window \"office-hours\" in force (min_bridges 4, max_bridges 10, "
+            "scale-down inhibited)\n");
 }
 
 TEST(CtlFormat, OneSentencePerCommand) {
@@ -84,10 +90,31 @@ TEST(CtlFormat, OneSentencePerCommand) {
             "already paused\n");
 }
 
+TEST(CtlFormat, ScheduleShowsTheWindowInForceAndTheUpcomingOnes) {
+  const json reply = json::parse(R"({"ok":true,"timezone":"Europe/Berlin","prewarm_seconds":300,
+    "window":null,"min_bridges":1,"max_bridges":10,"inhibit_scale_down":false,"active":[],
+    "upcoming":[
+      {"name":"town-hall","kind":"event","start_local":"2026-02-01T09:00:00+01:00",
+       "end_local":"2026-02-01T11:00:00+01:00","active":true,"prewarming":true,
+       "overrides":{"min_bridges":6}},
+      {"name":"office-hours","kind":"period","start_local":"2026-02-02T08:00:00+01:00",
+       "end_local":"2026-02-02T18:00:00+01:00","active":false,"prewarming":false,
+       "overrides":{"min_bridges":3,"policy":"target"}}]})");
+  EXPECT_EQ(format_reply({{"cmd", "schedule"}}, reply),
+            "schedule: no window in force (min_bridges 1, max_bridges 10), timezone "
+            "Europe/Berlin, prewarm 300 s\n"
+            "upcoming:\n"
+            "  town-hall (event) 2026-02-01T09:00:00+01:00 .. 2026-02-01T11:00:00+01:00: "
+            "min_bridges 6 [prewarming]\n"
+            "  office-hours (period) 2026-02-02T08:00:00+01:00 .. 2026-02-02T18:00:00+01:00: "
+            "min_bridges 3, policy target\n");
+}
+
 TEST(CtlFormat, OddRepliesNeverThrow) {
   for (const char* reply : {R"({"ok":true})", R"({"ok":true,"bridges":[1,"x",null]})",
                             R"({"ok":true,"override":"x","requested":[1],"schedule":[1]})",
-                            R"({"ok":true,"last_decisions":{"a":1},"min":"one"})"}) {
+                            R"({"ok":true,"last_decisions":{"a":1},"min":"one"})",
+                            R"({"ok":true,"upcoming":[1,{"overrides":[2]}],"window":3})"}) {
     for (const char* cmd : {"status", "scale-to", "set", "schedule", "auto", "drain"}) {
       EXPECT_NO_THROW(format_reply({{"cmd", cmd}}, json::parse(reply))) << cmd << " " << reply;
     }

@@ -13,8 +13,10 @@
 //   set          {"ok":true,"key":"min"|"max","n":N,"min":m,"max":M}
 //   event-add    {"ok":true,"name":..,"start":..,"end":..,"min_bridges":N}
 //   event-remove {"ok":true,"name":..}
-//   schedule     {"ok":true,"timezone":..,"active":{"window":..,"min_bridges":..}|null,
-//                 "next":[{"window":..,"start":..,"end":..,"min_bridges":..}]}
+//   schedule     schedule::Schedule::status_json + "ok" (also the "schedule" key of status):
+//                {"timezone","prewarm_seconds","window":name|null,"min_bridges","max_bridges",
+//                 "inhibit_scale_down","upcoming":[{"name","kind","start_local","end_local",
+//                 "active","prewarming","overrides":{...}}]}
 #include <nlohmann/json.hpp>
 #include <string>
 
