@@ -6,6 +6,7 @@
 
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <set>
 #include <utility>
@@ -68,6 +69,7 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
   Local::acceptor acceptor;
   std::set<std::shared_ptr<Session>> sessions;
   bool closed = false;
+  std::chrono::milliseconds idle_timeout = ControlServer::kDefaultIdleTimeout;
   // Identity of the socket file we bound, so close() never removes another daemon's socket.
   dev_t bound_device = 0;
   ino_t bound_inode = 0;
@@ -79,7 +81,9 @@ namespace {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(Local::socket socket, std::shared_ptr<ControlServer::Impl> server)
-      : socket_(std::move(socket)), server_(std::move(server)) {}
+      : socket_(std::move(socket)),
+        idle_timer_(socket_.get_executor()),
+        server_(std::move(server)) {}
 
   void start() { read_next(); }
 
@@ -87,6 +91,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void refuse(const std::string& message) { send(error_reply(message), /*then_close=*/true); }
 
   void close() {
+    idle_timer_.cancel();
     boost::system::error_code ignored;
     socket_.shutdown(Local::socket::shutdown_both, ignored);
     socket_.close(ignored);
@@ -94,6 +99,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void read_next() {
+    // Closing the socket on expiry makes the pending read complete with an error.
+    idle_timer_.expires_after(server_->idle_timeout);
+    idle_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& error) {
+      if (error != asio::error::operation_aborted) self->close();
+    });
     // The bound makes a client that never sends a newline cost at most 64 KiB.
     asio::async_read_until(socket_,
                            asio::dynamic_buffer(buffer_, ControlServer::kMaxRequestBytes + 1), '\n',
@@ -102,6 +112,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_read(const boost::system::error_code& error, std::size_t n) {
+    idle_timer_.cancel();
     if (server_->closed) return finish();
     if (error == asio::error::not_found) {
       return send(error_reply("request too long"), /*then_close=*/true);
@@ -135,6 +146,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   Local::socket socket_;
+  asio::steady_timer idle_timer_;
   std::shared_ptr<ControlServer::Impl> server_;
   std::string buffer_;
   std::string outgoing_;
@@ -280,6 +292,10 @@ ControlServer::ControlServer(asio::io_context& io, std::filesystem::path socket_
 ControlServer::~ControlServer() { close(); }
 
 void ControlServer::close() { impl_->close(); }
+
+void ControlServer::set_idle_timeout(std::chrono::milliseconds timeout) {
+  impl_->idle_timeout = timeout;
+}
 
 const std::filesystem::path& ControlServer::socket_path() const { return impl_->path; }
 

@@ -27,7 +27,9 @@ using nlohmann::json;
 // Runs a ControlServer on its own io_context thread; the handler echoes the request.
 class ServerFixture {
  public:
-  explicit ServerFixture(std::filesystem::path path, ControlServer::Handler handler = nullptr)
+  explicit ServerFixture(
+      std::filesystem::path path, ControlServer::Handler handler = nullptr,
+      std::chrono::milliseconds idle_timeout = ControlServer::kDefaultIdleTimeout)
       : work_(boost::asio::make_work_guard(io_)) {
     if (!handler) {
       handler = [this](const json& request) {
@@ -36,6 +38,7 @@ class ServerFixture {
       };
     }
     server_ = std::make_unique<ControlServer>(io_, std::move(path), std::move(handler));
+    server_->set_idle_timeout(idle_timeout);  // before the loop thread starts: no race
     thread_ = std::thread([this] { io_.run(); });
   }
   ~ServerFixture() { stop(); }
@@ -207,6 +210,48 @@ TEST(ControlServer, ManyConcurrentClientsEachGetTheirOwnAnswers) {
   for (auto& thread : clients) thread.join();
   EXPECT_EQ(wrong.load(), 0);
   EXPECT_EQ(server.handled(), kClients * kRequestsEach);
+}
+
+TEST(ControlServer, IdleClientsAreDisconnectedButActiveOnesStay) {
+  TempDir dir;
+  ServerFixture server(dir / "control.sock", nullptr, std::chrono::milliseconds(300));
+  UnixClient active(dir / "control.sock");
+  UnixClient idle(dir / "control.sock");
+  const auto started = std::chrono::steady_clock::now();
+  // The active client asks every 100 ms for 1 s: never idle for 300 ms.
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(reply_to(active, "{\"cmd\":\"status\"}")["ok"], true) << i;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(idle.closed_by_peer());
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+  EXPECT_EQ(reply_to(active, "{\"cmd\":\"status\"}")["ok"], true);
+}
+
+TEST(ControlServer, ClientsBeyondTheLimitAreToldAndClosed) {
+  TempDir dir;
+  ServerFixture server(dir / "control.sock");
+  std::vector<std::unique_ptr<UnixClient>> held;
+  for (std::size_t i = 0; i < ControlServer::kMaxClients; ++i) {
+    held.push_back(std::make_unique<UnixClient>(dir / "control.sock"));
+    // A round trip makes sure the server has accepted this one before the next connects.
+    EXPECT_EQ(reply_to(*held.back(), "{\"cmd\":\"status\"}")["ok"], true);
+  }
+  UnixClient extra(dir / "control.sock");
+  auto refusal = extra.read_line();
+  ASSERT_TRUE(refusal.has_value());
+  EXPECT_EQ(json::parse(*refusal)["error"],
+            "too many clients on the control socket; try again later");
+  EXPECT_TRUE(extra.closed_by_peer());
+  held.pop_back();  // one leaves: a newcomer is served again (once the server saw it go)
+  bool served = false;
+  for (int attempt = 0; attempt < 60 && !served; ++attempt) {
+    UnixClient later(dir / "control.sock");
+    auto line = later.send("{\"cmd\":\"status\"}\n") ? later.read_line() : std::nullopt;
+    served = line && json::parse(*line)["ok"] == true;
+    if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(served);
 }
 
 TEST(ControlServer, AStaleSocketFileIsReplaced) {

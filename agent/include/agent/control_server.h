@@ -2,6 +2,7 @@
 // The daemon's control socket (DESIGN section 3): a Unix stream socket, mode 0660, one JSON
 // request per line, one JSON reply per line, many clients, several requests per connection.
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <functional>
@@ -42,6 +43,11 @@ class ControlServer {
   ~ControlServer();  // close()
   ControlServer(const ControlServer&) = delete;
   ControlServer& operator=(const ControlServer&) = delete;
+
+  // A connection with no complete request for this long is closed, so idle clients cannot
+  // hold the kMaxClients slots forever. Default kDefaultIdleTimeout; applies to new requests.
+  static constexpr std::chrono::milliseconds kDefaultIdleTimeout{std::chrono::seconds(60)};
+  void set_idle_timeout(std::chrono::milliseconds timeout);
 
   // Stops accepting, closes every client connection and removes the socket file (only if it is
   // still the one this server bound). Idempotent. Call from the io_context thread (or after it
