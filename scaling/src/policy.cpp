@@ -53,6 +53,7 @@ void Policy::reset() noexcept {
   periods_below_ = 0;
   last_action_time_.reset();
   recommendations_.clear();
+  load_samples_.clear();
 }
 
 Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effective) {
@@ -99,6 +100,7 @@ Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effecti
     // What the agent cannot see must not drive any action: keep everything as it is.
     periods_above_ = 0;
     periods_below_ = 0;
+    load_samples_.clear();
     decision.desired = ready_count + provisioning_count;
     decision.action = "hold";
     decision.reason = "blind (brewery or instance list unavailable): hold at " +
@@ -204,6 +206,29 @@ Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effecti
           : "";
   const std::string current_text = std::to_string(current);
 
+  // Trend of Σ stress: only growth is projected (a fall is handled by the slow scale-down).
+  double projected_sum = stress_sum;
+  if (decision.cluster_stress && unknown_bridge.empty() && config.trend_window_seconds > 0 &&
+      config.lookahead_seconds > 0) {
+    while (!load_samples_.empty() &&
+           load_samples_.front().time < now - config.trend_window_seconds) {
+      load_samples_.pop_front();
+    }
+    if (!load_samples_.empty() && now > load_samples_.front().time) {
+      const double slope =
+          (stress_sum - load_samples_.front().stress_sum) / (now - load_samples_.front().time);
+      projected_sum += std::max(0.0, slope) * config.lookahead_seconds;
+    }
+    load_samples_.push_back({now, stress_sum});
+  } else {
+    load_samples_.clear();
+  }
+  const std::string projection_note = projected_sum > stress_sum + 1e-9
+                                          ? " (rising: " + format_number(projected_sum) +
+                                                " projected in " +
+                                                format_number(config.lookahead_seconds, 0) + " s)"
+                                          : "";
+
   if (config.policy == PolicyKind::kThreshold) {
     if (!decision.cluster_stress) {
       periods_above_ = 0;
@@ -211,8 +236,12 @@ Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effecti
       load_reason = "no ready bridge reports stress: hold at " + current_text;
     } else {
       const double mean = *decision.cluster_stress;
-      const std::string mean_text = "mean stress " + format_number(mean);
-      if (mean > config.scale_up_threshold) {
+      const double projected_mean = projected_sum / stress_denominator;
+      const std::string mean_text =
+          "mean stress " + format_number(mean) +
+          (projected_mean > mean + 1e-9 ? " (" + format_number(projected_mean) + " projected)"
+                                        : "");
+      if (projected_mean > config.scale_up_threshold) {
         ++periods_above_;
         periods_below_ = 0;
         load_reason = mean_text + " > " + format_number(config.scale_up_threshold) + " for " +
@@ -253,12 +282,12 @@ Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effecti
     int recommendation = current;
     std::string basis;
     if (decision.cluster_stress && config.target_stress > 0) {
-      const double ratio = *decision.cluster_stress / config.target_stress;
-      basis = "stress sum " + format_number(stress_sum) + " / target " +
+      const double ratio = projected_sum / stress_denominator / config.target_stress;
+      basis = "stress sum " + format_number(stress_sum) + projection_note + " / target " +
               format_number(config.target_stress);
       if (std::fabs(ratio - 1.0) > kTargetTolerance) {
         // Small epsilon: 1.8 / 0.6 must give 3, not 4.
-        recommendation = static_cast<int>(std::ceil(stress_sum / config.target_stress - 1e-9));
+        recommendation = static_cast<int>(std::ceil(projected_sum / config.target_stress - 1e-9));
       }
       basis += " -> " + std::to_string(recommendation);
     } else {
@@ -302,6 +331,7 @@ Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effecti
     notes.push_back("a replacement is created before the last ready bridge drains");
   }
   const int clamped = std::clamp(desired, min_bridges, max_bridges);
+  const bool capped_by_max = clamped < desired;
   if (clamped != desired) {
     notes.push_back(clamped > desired
                         ? "min_bridges " + std::to_string(min_bridges) + " raises " +
@@ -357,16 +387,33 @@ Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effecti
         const int pb = b->participants.value_or(0);
         return pa != pb ? pa < pb : a->name < b->name;
       });
+      // Only a load-driven scale-down waits for the paid hour; an operator's pin or a lowered
+      // max_bridges acts at once.
+      const bool billing_may_wait = !pinned && !capped_by_max && config.billing_period_seconds > 0;
       int drained = 0;
+      bool waiting_for_billing = false;
       for (const BridgeView* victim : candidates) {
         if (drained == wanted || ready_remaining <= 1) break;
+        if (billing_may_wait && victim->created_at) {
+          const double age = std::max(0.0, now - *victim->created_at);
+          const double paid_left =
+              config.billing_period_seconds - std::fmod(age, config.billing_period_seconds);
+          if (paid_left > config.billing_drain_lead_seconds) {
+            notes.push_back("scale-down waits until " + victim->name + "'s paid hour ends (" +
+                            format_number(paid_left / 60, 0) + " min left)");
+            waiting_for_billing = true;
+            break;
+          }
+        }
         decision.drain.push_back(victim->name);
         notes.push_back("drain " + victim->name + " (" +
                         std::to_string(victim->participants.value_or(0)) + " participants)");
         --ready_remaining;
         ++drained;
       }
-      if (drained < wanted) {
+      if (waiting_for_billing) {
+        if (drained == 0) blocked = true;
+      } else if (drained < wanted) {
         notes.push_back("only " + std::to_string(drained) + " of " + std::to_string(wanted) +
                         " can drain (managed ready bridges only, never the last ready one)");
         if (drained == 0) blocked = true;

@@ -210,6 +210,7 @@ class Replay {
       view.stress = bridge.participants / simulation_.capacity_participants;
       view.state_since = bridge.state_since;
       view.drained_empty = bridge.state == BridgeState::kDraining && bridge.participants == 0;
+      view.created_at = bridge.created;
       snapshot.bridges.push_back(std::move(view));
     }
     const Decision decision = policy_.decide(snapshot, effective);
@@ -272,10 +273,12 @@ SimulationReport simulate(const std::vector<Conference>& conferences,
   return simulate(conferences, simulation, constant, observer);
 }
 
-double oracle_bridge_hours(const std::vector<Conference>& conferences, double capacity) {
+double oracle_bridge_hours(const std::vector<Conference>& conferences, double capacity,
+                           int floor_bridges) {
   if (!(capacity > 0)) return 0;
   std::vector<std::pair<double, long long>> changes;
-  changes.reserve(conferences.size() * 2);
+  changes.reserve(conferences.size() * 2 + 1);
+  changes.push_back({0, 0});  // the fleet exists from t = 0
   for (const auto& conference : conferences) {
     if (conference.duration_s <= 0 || conference.participants == 0) continue;
     changes.push_back({conference.start_s, conference.participants});
@@ -287,7 +290,8 @@ double oracle_bridge_hours(const std::vector<Conference>& conferences, double ca
   for (std::size_t i = 0; i < changes.size(); ++i) {
     load += changes[i].second;
     if (i + 1 < changes.size()) {
-      const double bridges = std::ceil(load / capacity - kEpsilon);
+      const double bridges =
+          std::max(static_cast<double>(floor_bridges), std::ceil(load / capacity - kEpsilon));
       seconds += std::max(0.0, bridges) * (changes[i + 1].first - changes[i].first);
     }
   }

@@ -406,6 +406,67 @@ TEST(PolicyTarget, ScalesDownOnlyAfterTheStabilisationWindow) {
   EXPECT_EQ(decision.drain.size(), 2u);
 }
 
+TEST(PolicyBilling, LoadDrivenScaleDownWaitsForThePaidHourToEnd) {
+  auto config = threshold_config();
+  config.config.scale_down_periods = 1;
+  config.config.billing_period_seconds = 3600;
+  config.config.billing_drain_lead_seconds = 600;
+  auto make = [](double now) {
+    auto snapshot = snapshot_at(now, {ready("a", 0.1, 10), ready("b", 0.05, 5)});
+    for (auto& bridge : snapshot.bridges) bridge.created_at = 0;
+    return snapshot;
+  };
+  Policy policy;
+  Decision early = policy.decide(make(1000), config);
+  EXPECT_TRUE(early.drain.empty());
+  EXPECT_NE(early.reason.find("waits until b's paid hour ends (43 min left)"), std::string::npos)
+      << early.reason;
+  Decision late = policy.decide(make(3100), config);
+  EXPECT_EQ(late.drain, std::vector<std::string>{"b"}) << late.reason;
+  // The second paid hour works the same way.
+  EXPECT_TRUE(Policy().decide(make(4000), config).drain.empty());
+  EXPECT_EQ(Policy().decide(make(6700), config).drain, std::vector<std::string>{"b"});
+}
+
+TEST(PolicyBilling, PinnedCountDoesNotWaitForThePaidHour) {
+  auto config = threshold_config();
+  auto snapshot = snapshot_at(1000, {ready("a", 0.5, 50), ready("b", 0.5, 40)});
+  for (auto& bridge : snapshot.bridges) bridge.created_at = 0;
+  snapshot.overrides.pinned = 1;
+  EXPECT_EQ(Policy().decide(snapshot, config).drain, std::vector<std::string>{"b"});
+}
+
+TEST(PolicyTrend, RisingLoadScalesUpBeforeTheMeanCrossesTheThreshold) {
+  for (double lookahead : {0.0, 180.0}) {
+    auto config = threshold_config();
+    config.config.scale_up_periods = 1;
+    config.config.lookahead_seconds = lookahead;
+    config.config.trend_window_seconds = 60;
+    Policy policy;
+    // +0.1 stress per 10 s on each of 2 bridges: mean 0.5 now, 2.3 projected in 180 s.
+    EXPECT_EQ(
+        policy.decide(snapshot_at(0, {ready("a", 0.4, 40), ready("b", 0.4, 40)}), config).create,
+        0);
+    Decision rising =
+        policy.decide(snapshot_at(10, {ready("a", 0.5, 50), ready("b", 0.5, 50)}), config);
+    EXPECT_EQ(rising.create, lookahead > 0 ? 1 : 0) << rising.reason;
+    if (lookahead > 0) {
+      EXPECT_NE(rising.reason.find("mean stress 0.50 (2.30 projected) > 0.70"), std::string::npos)
+          << rising.reason;
+    }
+  }
+}
+
+TEST(PolicyTrend, FallingLoadIsNotProjected) {
+  auto config = target_config();
+  Policy policy;
+  policy.decide(snapshot_at(0, {ready("a", 0.6, 60), ready("b", 0.6, 60)}), config);
+  Decision falling =
+      policy.decide(snapshot_at(10, {ready("a", 0.3, 30), ready("b", 0.3, 30)}), config);
+  EXPECT_EQ(falling.reason.find("projected"), std::string::npos) << falling.reason;
+  EXPECT_EQ(falling.create, 0);
+}
+
 TEST(PolicyState, ToStringNamesEveryState) {
   EXPECT_EQ(to_string(BridgeState::kProvisioning), "provisioning");
   EXPECT_EQ(to_string(BridgeState::kReady), "ready");

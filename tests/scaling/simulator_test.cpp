@@ -97,8 +97,11 @@ TEST(Simulator, DrainedBridgeIsDeletedOnceEmpty) {
   EffectiveConfig effective;
   effective.config.min_bridges = 1;
   effective.config.max_bridges = 3;
+  effective.config.scale_up_threshold = 0.7;
+  effective.config.scale_down_threshold = 0.3;
   effective.config.scale_down_periods = 2;
   effective.config.cooldown_seconds = 0;
+  effective.config.lookahead_seconds = 0;
   // Start with 1 bridge; load forces 1 more, then load vanishes and the extra one goes.
   std::vector<Conference> trace = {{0, 600, 90}, {0, 20000, 5}};
   std::vector<std::string> removed;
@@ -110,7 +113,8 @@ TEST(Simulator, DrainedBridgeIsDeletedOnceEmpty) {
   EXPECT_EQ(report.scale_downs, 1);
   EXPECT_EQ(removed.size(), 1u);
   EXPECT_EQ(report.dropped_participants, 0);
-  // sim-1 bills ceil(20000 s) = 6 h; sim-2 lived well under an hour: 1 h.
+  // sim-1 bills ceil(20000 s) = 6 h; sim-2 is drained in the last 10 minutes of its paid
+  // hour (billing-aware scale-down) and deleted empty before the hour ends: 1 h.
   EXPECT_DOUBLE_EQ(report.billed_hours, 7);
 }
 

@@ -28,6 +28,9 @@ struct BridgeView {
   double state_since = 0;
   // kDraining: a presence received after the drain request reported 0 participants.
   bool drained_empty = false;
+  // When the instance was created (Linode `created`), for billing-aware scale-down;
+  // nullopt: unknown (scale-down then does not wait for the paid hour).
+  std::optional<double> created_at;
 };
 
 struct Overrides {
@@ -85,6 +88,11 @@ class Policy {
   int periods_below_ = 0;
   std::optional<double> last_action_time_;
   std::deque<Recommendation> recommendations_;  // target policy: stabilisation window
+  struct LoadSample {
+    double time;
+    double stress_sum;
+  };
+  std::deque<LoadSample> load_samples_;  // Σ stress of ready bridges, for the trend
 };
 
 }  // namespace scaling

@@ -50,7 +50,10 @@ SimulationReport simulate(const std::vector<Conference>& conferences,
 
 // ∫ ceil(P(t) / capacity) dt in hours: no fleet that keeps every bridge at stress <= 1 can
 // run on fewer bridge-hours (ignoring billing granularity and conference stickiness).
-double oracle_bridge_hours(const std::vector<Conference>& conferences, double capacity);
+// `floor_bridges` > 0 gives the bound for a fleet that never goes below that many bridges
+// (min_bridges), from t = 0 to the last conference end.
+double oracle_bridge_hours(const std::vector<Conference>& conferences, double capacity,
+                           int floor_bridges = 0);
 
 // Most participants at once.
 int peak_participants(const std::vector<Conference>& conferences);
