@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 
@@ -94,7 +95,12 @@ void bench_client(int per_publisher) {
       return;
     }
   }
-  std::this_thread::sleep_for(500ms);  // let the agent join
+  for (int p = 0; p < kPublishers; ++p) {
+    publishers[p]->join(prosody.room_jid(), "jvb-bench-" + std::to_string(p),
+                        "<stats xmlns='http://jitsi.org/protocol/colibri'/>");
+  }
+  std::this_thread::sleep_for(500ms);  // let everyone join
+  stats_events = 0;
   const int64_t total = static_cast<int64_t>(kPublishers) * per_publisher;
   const auto start = Clock::now();
   for (int i = 0; i < per_publisher; ++i) {
@@ -105,7 +111,7 @@ void bench_client(int per_publisher) {
                               stats_children(i) + "</stats></presence>");
     }
   }
-  const auto deadline = start + 120s;
+  const auto deadline = start + (per_publisher < 100 ? 5s : 120s);
   while (stats_events < total && Clock::now() < deadline) std::this_thread::sleep_for(5ms);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::printf(
@@ -115,6 +121,7 @@ void bench_client(int per_publisher) {
       static_cast<long long>(stats_events.load()), static_cast<long long>(total), kPublishers,
       seconds, stats_events / seconds);
   client.stop();
+  if (per_publisher < 100) std::system(("tail -20 " + prosody.log_file()).c_str());
 }
 
 }  // namespace

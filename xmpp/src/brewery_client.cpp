@@ -346,6 +346,7 @@ class BreweryClient::Impl {
     }
     if (type == "unavailable") {
       if (self_presence) {
+        if (stop_requested_) return;  // the echo of our own leave during stop()
         spdlog::warn("xmpp: removed from brewery {} as {}; rejoining", config_.brewery, nick);
         send_join();
         return;
