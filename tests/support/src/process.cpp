@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,6 +70,9 @@ pid_t spawn(const std::vector<std::string>& argv, int output_fd) {
   if (pid < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
   if (pid == 0) {
     ::setpgid(0, 0);
+    // If the test process dies without running destructors (abort, ASan), the child gets
+    // SIGTERM instead of living on. Note: tied to the forking *thread*.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     const int null_fd = ::open("/dev/null", O_RDWR);
     const int out = output_fd >= 0 ? output_fd : null_fd;
     ::dup2(null_fd, STDIN_FILENO);

@@ -30,6 +30,8 @@ CommandResult run_command(const std::vector<std::string>& argv,
 
 // A child process in its own process group. The destructor sends SIGTERM to the group, waits
 // up to `stop_grace`, then SIGKILLs it: nothing is left running, also when a test fails.
+// The child also gets SIGTERM if the thread that created it exits (PR_SET_PDEATHSIG), so an
+// aborted test leaks nothing: create ChildProcess from a thread that outlives it.
 class ChildProcess {
  public:
   struct Options {
