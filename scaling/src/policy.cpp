@@ -31,6 +31,8 @@ std::string format_number(double value, int decimals = 2) {
   return buffer;
 }
 
+constexpr int kNamedVictims = 5;  // drains named one by one in a reason
+
 bool has_known_stats(const BridgeView& bridge) {
   return bridge.stress.has_value() && bridge.participants.has_value() &&
          std::isfinite(*bridge.stress);
@@ -406,10 +408,19 @@ Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effecti
           }
         }
         decision.drain.push_back(victim->name);
-        notes.push_back("drain " + victim->name + " (" +
-                        std::to_string(victim->participants.value_or(0)) + " participants)");
+        // Keep the reason one readable line: name the first few victims only.
+        if (drained < kNamedVictims) {
+          notes.push_back("drain " + victim->name + " (" +
+                          std::to_string(victim->participants.value_or(0)) + " participants)");
+        } else if (drained == kNamedVictims) {
+          notes.push_back("and more");
+        }
         --ready_remaining;
         ++drained;
+      }
+      if (drained > kNamedVictims) {
+        std::replace(notes.begin(), notes.end(), std::string("and more"),
+                     "and " + std::to_string(drained - kNamedVictims) + " more");
       }
       if (waiting_for_billing) {
         if (drained == 0) blocked = true;

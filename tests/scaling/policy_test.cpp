@@ -324,6 +324,19 @@ TEST(PolicyOverrides, PinnedBelowCurrentDrainsFewestParticipantsFirst) {
   EXPECT_EQ(decision.drain, (std::vector<std::string>{"b", "c"}));
 }
 
+TEST(PolicyOverrides, LargeScaleDownKeepsTheReasonShort) {
+  std::vector<BridgeView> bridges;
+  for (int i = 0; i < 40; ++i) bridges.push_back(ready("b" + std::to_string(100 + i), 0.5, i));
+  auto snapshot = snapshot_at(0, bridges);
+  snapshot.overrides.pinned = 2;
+  Decision decision = Policy().decide(snapshot, threshold_config());
+  EXPECT_EQ(decision.drain.size(), 38u);
+  EXPECT_EQ(decision.drain.front(), "b100");  // fewest participants first
+  EXPECT_NE(decision.reason.find("drain b104 (4 participants); and 33 more"), std::string::npos)
+      << decision.reason;
+  EXPECT_LT(decision.reason.size(), 400u);
+}
+
 TEST(PolicyOverrides, DrainRequestDrainsManagedBridgeAndIgnoresUnmanaged) {
   Policy policy;
   auto snapshot = snapshot_at(
