@@ -388,6 +388,11 @@ void parse_simulation(const json* section, scaling::SimulationConfig& sim, Confi
   r.number("capacity_participants", sim.capacity_participants, 0, 1e6, true);
   r.number("boot_seconds", sim.boot_seconds, 0, 86'400, false);
   r.text("start", sim.start);
+  std::string problem;
+  if (!schedule::parse_instant(sim.start, &problem)) {
+    r.error("simulation.start", "\"" + sim.start + "\" is not an ISO 8601 time with offset (" +
+                                    problem + "), e.g. 2026-01-05T00:00:00Z");
+  }
 }
 
 // "line L, column C" of a byte offset, for JSON syntax errors.

@@ -199,7 +199,12 @@ class Daemon::Impl {
     }
     auto events = schedule::events_from_json(state_.schedule_events, "state.schedule_events",
                                              config_.scaling, errors);
-    for (auto& event : events) schedule_->add_event(std::move(event), config_.scaling);
+    for (auto& event : events) {
+      const std::string name = event.name;
+      if (auto error = schedule_->add_event(std::move(event), config_.scaling)) {
+        spdlog::error("event {} from {} is not restored: {}", name, config_.state_file, *error);
+      }
+    }
     for (const auto& error : errors) spdlog::error("{}", error);
     return errors.empty() || config_.schedule.is_null();
   }
