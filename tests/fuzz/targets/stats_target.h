@@ -1,0 +1,35 @@
+#pragma once
+// Fuzz targets: the colibri stats parser of brewery presence (xmpp/brewery_client.h).
+#include <string_view>
+
+#include "fuzz_support.h"
+
+namespace jvb_fuzz {
+
+// Known bug (reported, xmpp/src/stats_parser.cpp parse_stats): an "other" stat given twice whose
+// last value is unusable (longer than 1 KiB, or not UTF-8) keeps its earlier value instead of
+// becoming unknown, against "a stat given twice: the last one wins".
+inline constexpr std::string_view kStaleOtherStatBug =
+    "parse_stats keeps an earlier other stat when the last value is unusable";
+
+// The input is one <presence> stanza as received from Prosody.
+// Properties: parse_presence never throws; what it returns is sane: stress finite and >= 0,
+// participants and conferences >= 0, at most 256 other stats, kept strings valid UTF-8 of at
+// most 1 KiB; and it is deterministic (same text, same stats).
+class PresenceTarget {
+ public:
+  static constexpr std::string_view kName = "presence";
+  Verdict check(std::string_view input);
+};
+
+// The input is a list of stats, one "name=value" per line (as a bridge could publish them).
+// Properties: parse_stats never throws and is sane (as above); a stat given twice: the last one
+// wins (same result as with the earlier duplicates removed); and the same stats sent inside a
+// real presence stanza (XML-escaped) give exactly parse_stats' result.
+class StatsTarget {
+ public:
+  static constexpr std::string_view kName = "stats";
+  Verdict check(std::string_view input);
+};
+
+}  // namespace jvb_fuzz
