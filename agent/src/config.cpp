@@ -370,6 +370,10 @@ void parse_scaling(const json* section, scaling::ScalingConfig& s, ConfigResult&
   r.number("cooldown_seconds", s.cooldown_seconds, 0, 86'400, false);
   r.number("boot_timeout_seconds", s.boot_timeout_seconds, 0, 86'400, true);
   r.number("drain_timeout_seconds", s.drain_timeout_seconds, 0, 7 * 86'400.0, true);
+  r.number("billing_period_seconds", s.billing_period_seconds, 0, 86'400, false);
+  r.number("billing_drain_lead_seconds", s.billing_drain_lead_seconds, 0, 86'400, false);
+  r.number("trend_window_seconds", s.trend_window_seconds, 0, 3'600, false);
+  r.number("lookahead_seconds", s.lookahead_seconds, 0, 3'600, false);
   if (s.min_bridges > s.max_bridges) {
     r.error("scaling.min_bridges", "(" + std::to_string(s.min_bridges) +
                                        ") must not exceed scaling.max_bridges (" +

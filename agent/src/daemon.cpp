@@ -94,6 +94,7 @@ struct Bridge {
   std::optional<int64_t> linode_id;
   std::optional<std::string> private_ip, public_ip;
   std::string linode_status;
+  std::optional<double> created_at;  // unix seconds (billing-aware scale-down)
   // Brewery side.
   bool in_brewery = false;
   xmpp::BridgeStats stats;
@@ -419,6 +420,14 @@ class Daemon::Impl {
       bridge.managed = true;
       bridge.linode_id = instance.id;
       bridge.linode_status = instance.status;
+      if (!bridge.created_at && !instance.created.empty()) {
+        // The API gives UTC without an offset, e.g. "2026-01-05T10:00:00".
+        const std::string created =
+            instance.created.back() == 'Z' ? instance.created : instance.created + "Z";
+        if (auto when = schedule::parse_instant(created)) {
+          bridge.created_at = std::chrono::duration<double>(when->time_since_epoch()).count();
+        }
+      }
       bridge.private_ip = instance.private_ipv4;
       bridge.public_ip = instance.public_ipv4;
       bridge.create_in_flight = false;
@@ -513,6 +522,7 @@ class Daemon::Impl {
       scaling::BridgeView view;
       view.name = name;
       view.managed = bridge.managed;
+      view.created_at = bridge.created_at;
       const bool fresh = bridge.in_brewery && now - bridge.last_update <= silence_timeout();
       if (fresh) {
         view.stress = bridge.stats.stress_level;
@@ -637,6 +647,7 @@ class Daemon::Impl {
     bridge.managed = true;
     bridge.create_in_flight = true;
     bridge.boot_clock_start = now;
+    bridge.created_at = now;
     metrics_->count_scaling_action(ScalingAction::kCreate, reason);
 
     linode::CreateRequest request;

@@ -76,18 +76,18 @@ std::string fixed(double value, int decimals) {
 }
 
 void print_table(const std::vector<Row>& rows) {
-  std::printf("| %-12s | %-19s | %6s | %6s | %6s | %9s | %10s | %4s | %5s | %4s | %7s |\n", "trace",
+  std::printf("| %-12s | %-23s | %6s | %6s | %6s | %9s | %10s | %4s | %5s | %4s | %7s |\n", "trace",
               "strategy", "billed", "oracle", "ratio", "ratio/min", "overload %", "ups", "downs",
               "peak", "dropped");
   std::printf("|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", std::string(14, '-').c_str(),
-              std::string(21, '-').c_str(), std::string(8, '-').c_str(),
+              std::string(25, '-').c_str(), std::string(8, '-').c_str(),
               std::string(8, '-').c_str(), std::string(8, '-').c_str(),
               std::string(11, '-').c_str(), std::string(12, '-').c_str(),
               std::string(6, '-').c_str(), std::string(7, '-').c_str(), std::string(6, '-').c_str(),
               std::string(9, '-').c_str());
   for (const auto& row : rows) {
     const auto& r = row.report;
-    std::printf("| %-12s | %-19s | %6s | %6s | %6s | %9s | %10s | %4d | %5d | %4d | %7lld |\n",
+    std::printf("| %-12s | %-23s | %6s | %6s | %6s | %9s | %10s | %4d | %5d | %4d | %7lld |\n",
                 row.trace.c_str(), row.strategy.c_str(), fixed(r.billed_hours, 0).c_str(),
                 fixed(r.oracle_bridge_hours, 1).c_str(), fixed(r.billed_over_oracle(), 3).c_str(),
                 fixed(row.floor_oracle > 0 ? r.billed_hours / row.floor_oracle : 0, 3).c_str(),
@@ -158,7 +158,8 @@ int main(int argc, char** argv) {
   fs::path traces_dir = "traces";
 #endif
   bool quick = false;
-  ScalingConfig base;  // the shipped defaults
+  ScalingConfig base;                                        // the contract defaults
+  ScalingConfig tuned = scaling::recommended_scaling_config();  // the recommended profile
   for (int i = 1; i < argc; ++i) {
     const std::string argument = argv[i];
     if (argument == "--quick") {
@@ -166,7 +167,8 @@ int main(int argc, char** argv) {
     } else if (argument == "--traces" && i + 1 < argc) {
       traces_dir = argv[++i];
     } else if (argument == "--set" && i + 1 < argc) {
-      if (!apply_setting(base, argv[++i])) {
+      const std::string setting = argv[++i];
+      if (!apply_setting(base, setting) || !apply_setting(tuned, setting)) {
         std::cerr << "scaling_bench: --set expects a numeric scaling key=value, got " << argv[i]
                   << "\n";
         return 2;
@@ -212,15 +214,22 @@ int main(int argc, char** argv) {
     const std::string name = path.stem().string();
     const double floor_oracle = scaling::oracle_bridge_hours(
         trace, simulation.capacity_participants, std::max(0, base.min_bridges));
-    for (PolicyKind kind : {PolicyKind::kThreshold, PolicyKind::kTarget}) {
-      EffectiveConfig effective;
-      effective.config = base;
-      effective.config.policy = kind;
-      const auto report = scaling::simulate(trace, simulation, effective);
-      target_met =
-          target_met && report.billed_over_oracle() <= 1.15 && report.overload_percent() <= 0.1;
-      rows.push_back(
-          {name, kind == PolicyKind::kThreshold ? "threshold" : "target", report, floor_oracle});
+    // Each policy with the contract defaults and with the recommended (tuned) profile.
+    for (bool recommended : {false, true}) {
+      for (PolicyKind kind : {PolicyKind::kThreshold, PolicyKind::kTarget}) {
+        EffectiveConfig effective;
+        effective.config = recommended ? tuned : base;
+        effective.config.policy = kind;
+        const auto report = scaling::simulate(trace, simulation, effective);
+        if (recommended) {
+          target_met = target_met && report.billed_over_oracle() <= 1.15 &&
+                       report.overload_percent() <= 0.1;
+        }
+        rows.push_back({name,
+                        std::string(kind == PolicyKind::kThreshold ? "threshold" : "target") +
+                            (recommended ? " (recommended)" : " (defaults)"),
+                        report, floor_oracle});
+      }
     }
     const int peak_bridges = static_cast<int>(
         std::ceil(scaling::peak_participants(trace) / simulation.capacity_participants - 1e-9));
