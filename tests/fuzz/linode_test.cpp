@@ -21,5 +21,14 @@ TEST(LinodeFuzz, SeededMutations) {
   run_campaign(target, "linode");
 }
 
+// Found by the libFuzzer target (clang UBSan): a floating-point instance id.
+TEST(LinodeFuzz, FloatingPointIdIsInvalidResponse) {
+  LinodeTarget target;
+  const Verdict verdict = target.check(R"({"id":1.5,"label":"jvb-as-1","ipv4":[]})");
+  if (verdict.known_bug) GTEST_SKIP() << "known bug, reported: " << *verdict.known_bug;
+  EXPECT_FALSE(verdict.failure) << verdict.failure.value_or("");
+  EXPECT_FALSE(verdict.accepted);
+}
+
 }  // namespace
 }  // namespace jvb_fuzz

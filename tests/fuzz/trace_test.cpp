@@ -21,5 +21,13 @@ TEST(TraceFuzz, SeededMutations) {
   run_campaign(target, "trace");
 }
 
+// Found by the libFuzzer target: an accepted tiny duration does not survive write_trace.
+TEST(TraceFuzz, TinyValueSurvivesWriteTrace) {
+  TraceTarget target;
+  const Verdict verdict = target.check("start_s,duration_s,participants\n0,1e-70,2\n");
+  if (verdict.known_bug) GTEST_SKIP() << "known bug, reported: " << *verdict.known_bug;
+  EXPECT_FALSE(verdict.failure) << verdict.failure.value_or("");
+}
+
 }  // namespace
 }  // namespace jvb_fuzz

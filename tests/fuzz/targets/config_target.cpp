@@ -165,6 +165,9 @@ Verdict ConfigCheckTarget::check(std::string_view input) {
   for (const auto* list : {&result.errors, &result.warnings}) {
     for (const auto& message : *list) {
       for (const auto* secret : {&xmpp_secret_, &linode_secret_, &root_pass_secret_}) {
+        // libFuzzer learns the secrets from this very comparison and writes them into the
+        // config text; quoting the config's own text is no leak of the secret file.
+        if (text.find(*secret) != std::string::npos) continue;
         if (message.find(*secret) != std::string::npos) {
           return Verdict::fail("a secret appears in an error or warning: " + printable(message));
         }

@@ -102,9 +102,14 @@ ControlTarget::~ControlTarget() {
   std::filesystem::remove_all(directory_, ignored);
 }
 
-std::optional<std::string> ControlTarget::exchange(std::string_view payload) const {
+std::optional<std::string> ControlTarget::exchange(std::string_view payload,
+                                                   std::string* why) const {
+  const auto failed = [why](const char* step) -> std::optional<std::string> {
+    if (why != nullptr) *why = std::string(step) + ": " + std::strerror(errno);
+    return std::nullopt;
+  };
   Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0) return std::nullopt;
+  if (fd.get() < 0) return failed("socket");
   timeval timeout{5, 0};
   ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
@@ -112,7 +117,7 @@ std::optional<std::string> ControlTarget::exchange(std::string_view payload) con
   address.sun_family = AF_UNIX;
   std::strncpy(address.sun_path, socket_path_.c_str(), sizeof address.sun_path - 1);
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-    return std::nullopt;
+    return failed("connect");
   }
   std::size_t sent = 0;
   while (sent < payload.size()) {
@@ -130,7 +135,7 @@ std::optional<std::string> ControlTarget::exchange(std::string_view payload) con
     // A server that closes with our bytes still unread (a refused, too long request) resets
     // the connection after its reply: the reply is complete.
     if (n < 0 && errno == ECONNRESET) return received;
-    if (n < 0) return std::nullopt;  // 5 s without a byte, or another error
+    if (n < 0) return failed("recv (5 s timeout or error)");
     received.append(buffer, static_cast<std::size_t>(n));
   }
 }
@@ -172,9 +177,11 @@ Verdict ControlTarget::check(std::string_view input) {
     }
     any_ok = any_ok || ok;
   }
-  const auto status = exchange("{\"cmd\":\"status\"}\n");
+  std::string why;
+  const auto status = exchange("{\"cmd\":\"status\"}\n", &why);
   if (!status || status->find("\"ok\":true") == std::string::npos) {
-    return Verdict::fail("the server stopped answering new clients after this input");
+    return Verdict::fail("the server stopped answering new clients after this input (" +
+                         (status ? "reply " + printable(*status) : why) + ")");
   }
   return Verdict::ok(any_ok);
 }

@@ -39,8 +39,8 @@ class ControlTarget {
   Verdict check(std::string_view input);
 
   // Sends `payload`, shuts down the sending side, returns everything received until the
-  // server closes (or nullopt after a 5 s silence).
-  std::optional<std::string> exchange(std::string_view payload) const;
+  // server closes (or nullopt after a 5 s silence; then *why, if given, says what failed).
+  std::optional<std::string> exchange(std::string_view payload, std::string* why = nullptr) const;
   const std::filesystem::path& socket_path() const { return socket_path_; }
 
  private:
