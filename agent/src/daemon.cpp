@@ -566,6 +566,9 @@ class Daemon::Impl {
     publish_metrics();
   }
 
+  // Logs every decision that acts (info) or whose reason changed (debug), and keeps the
+  // recent ones that matter for `ctl status`: actions, and changes of action (e.g. entering
+  // hold or paused), not every "none" period.
   void record(const scaling::Decision& decision, double now) {
     const bool acts = decision.create > 0 || !decision.drain.empty() || !decision.remove.empty();
     if (acts || decision.reason != last_logged_reason_) {
@@ -577,8 +580,11 @@ class Daemon::Impl {
                       decision.reason);
       }
       last_logged_reason_ = decision.reason;
+    }
+    if (acts || decision.action != last_recorded_action_) {
       decisions_.push_back({now, decision.action, decision.reason});
       while (decisions_.size() > 20) decisions_.pop_front();
+      last_recorded_action_ = decision.action;
     }
   }
 
@@ -1097,6 +1103,7 @@ class Daemon::Impl {
   std::map<std::string, double> failed_recently_;  // deleted after a failed boot -> when  // ctl drain, handed to the policy each period
   std::deque<DecisionRecord> decisions_;
   std::string last_logged_reason_;
+  std::string last_recorded_action_;
   bool stopping_ = false;
   bool xmpp_connected_ = false;
   bool ever_connected_ = false;
