@@ -312,9 +312,12 @@ class Demo {
     std::istringstream log(read_file("agent.log"));
     for (std::string line; std::getline(log, line);) {
       if (line.find("creating bridge ") != std::string::npos) ++created;
-      const auto at = line.find(" bridge ");
-      if (at != std::string::npos && line.size() > 8 && line.compare(line.size() - 8, 8, " deleted") == 0) {
-        ++deleted;
+      // The daemon's "bridge <name> deleted" line, not "... it will be deleted".
+      const auto at = line.rfind(" bridge ");
+      if (at != std::string::npos) {
+        const std::string tail = line.substr(at + 8);
+        const auto space = tail.find(' ');
+        if (space != std::string::npos && tail.substr(space) == " deleted") ++deleted;
       }
     }
     const int daemon_exit = daemon_ ? daemon_->terminate() : 0;
