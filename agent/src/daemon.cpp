@@ -1009,7 +1009,7 @@ class Daemon::Impl {
       state_.pinned.reset();
       persist();
       spdlog::info("ctl: back to automatic scaling");
-      return {{"ok", true}, {"override", nullptr}};
+      return {{"ok", true}, {"override", nullptr}, {"desired", last_decision_.desired}};
     }
     if (cmd == "drain") {
       // Queued for the policy, which drains it at the next period (after creating a

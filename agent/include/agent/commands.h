@@ -24,7 +24,7 @@ struct WatchOptions {
 int watch(const WatchOptions& options);
 
 struct CtlOptions {
-  std::optional<std::string> socket_path;  // default: control.socket of the default config
+  std::optional<std::string> socket_path;  // default: /run/jvb-autoscaler/control.sock
   nlohmann::json request;                  // e.g. {"cmd":"scale-to","n":3}
   bool json = false;                       // print the raw JSON reply
 };
