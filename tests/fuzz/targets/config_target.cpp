@@ -9,6 +9,7 @@
 #include <set>
 
 #include "agent/config.h"
+#include "instant_known_bug.h"
 
 namespace jvb_fuzz {
 
@@ -26,8 +27,10 @@ bool starts_with_key_path(const std::string& error, const std::set<std::string>&
   for (const auto& key : top_level_keys) {
     if (error.size() <= key.size() || error.compare(0, key.size(), key) != 0) continue;
     const char next = error[key.size()];
-    if (next == '.' || next == '[') return error.find(": ", key.size()) != std::string::npos;
-    if (next == ':') return error.compare(key.size(), 2, ": ") == 0;
+    if ((next == '.' || next == '[') && error.find(": ", key.size()) != std::string::npos) {
+      return true;
+    }
+    if (next == ':' && error.compare(key.size(), 2, ": ") == 0) return true;
   }
   return false;
 }
@@ -100,6 +103,9 @@ void write_file(const std::filesystem::path& path, const std::string& content) {
 Verdict ConfigSimulateTarget::check(std::string_view input) {
   const json document = json::parse(input, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded()) return Verdict::ok(false);
+  if (holds_instant_with_bad_negative_offset(document)) {
+    return Verdict::known(std::string(kDateNegativeOffsetBug));
+  }
   agent::ConfigResult result;
   try {
     result = agent::parse_config(document, agent::ConfigUse::kSimulate);
@@ -146,6 +152,10 @@ Verdict ConfigCheckTarget::check(std::string_view input) {
     text.replace(at, 5, directory_.string());
     at += directory_.string().size();
   }
+  const json document = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!document.is_discarded() && holds_instant_with_bad_negative_offset(document)) {
+    return Verdict::known(std::string(kDateNegativeOffsetBug));
+  }
   const std::filesystem::path path = directory_ / "config.json";
   write_file(path, text);
   agent::ConfigResult result;
@@ -157,7 +167,6 @@ Verdict ConfigCheckTarget::check(std::string_view input) {
   } catch (const std::exception& error) {
     return Verdict::fail(std::string("load_config threw: ") + error.what());
   }
-  const json document = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (auto why =
           result_violation(result, top_level_keys(document), {"(top level)", path.string()})) {
     return Verdict::fail(*why);

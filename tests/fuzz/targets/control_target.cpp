@@ -1,7 +1,7 @@
 #include "control_target.h"
 
+#include <poll.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -110,33 +110,51 @@ std::optional<std::string> ControlTarget::exchange(std::string_view payload,
   };
   Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) return failed("socket");
-  timeval timeout{5, 0};
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
   std::strncpy(address.sun_path, socket_path_.c_str(), sizeof address.sun_path - 1);
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
     return failed("connect");
   }
+  // Send and receive at once: the server answers line by line and stops reading while a reply
+  // waits, so a client that sends many lines before reading would deadlock both sides.
   std::size_t sent = 0;
-  while (sent < payload.size()) {
-    // MSG_NOSIGNAL: the server may close early (too long a request); that is no crash of ours.
-    const ssize_t n = ::send(fd.get(), payload.data() + sent, payload.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) break;
-    sent += static_cast<std::size_t>(n);
-  }
-  ::shutdown(fd.get(), SHUT_WR);
+  bool sending = !payload.empty();
+  if (!sending) ::shutdown(fd.get(), SHUT_WR);
   std::string received;
   char buffer[4096];
   while (true) {
-    const ssize_t n = ::recv(fd.get(), buffer, sizeof buffer, 0);
-    if (n == 0) return received;
-    // A server that closes with our bytes still unread (a refused, too long request) resets
-    // the connection after its reply: the reply is complete.
-    if (n < 0 && errno == ECONNRESET) return received;
-    if (n < 0) return failed("recv (5 s timeout or error)");
-    received.append(buffer, static_cast<std::size_t>(n));
+    pollfd watch{fd.get(), static_cast<short>(POLLIN | (sending ? POLLOUT : 0)), 0};
+    const int ready = ::poll(&watch, 1, 5'000);
+    if (ready == 0) {
+      errno = ETIMEDOUT;
+      return failed(sending ? "send (5 s without progress)" : "recv (5 s without a byte)");
+    }
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      return failed("poll");
+    }
+    if (sending && (watch.revents & (POLLOUT | POLLERR | POLLHUP)) != 0) {
+      // MSG_NOSIGNAL: the server may close early (too long a request); no crash of ours.
+      const ssize_t n = ::send(fd.get(), payload.data() + sent, payload.size() - sent,
+                               MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n > 0) sent += static_cast<std::size_t>(n);
+      if ((n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) || sent == payload.size()) {
+        sending = false;
+        ::shutdown(fd.get(), SHUT_WR);
+      }
+    }
+    if ((watch.revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+      const ssize_t n = ::recv(fd.get(), buffer, sizeof buffer, MSG_DONTWAIT);
+      if (n == 0) return received;
+      // A server that closes with our bytes still unread (a refused, too long request) resets
+      // the connection after its reply: the reply is complete.
+      if (n < 0 && errno == ECONNRESET) return received;
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        return failed("recv");
+      }
+      if (n > 0) received.append(buffer, static_cast<std::size_t>(n));
+    }
   }
 }
 
@@ -148,8 +166,11 @@ Verdict ControlTarget::check(std::string_view input) {
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     requests.push_back(std::move(line));
   }
-  const auto received = exchange(std::string(input) + "\n");
-  if (!received) return Verdict::fail("the server did not answer and close within 5 s");
+  std::string exchange_error;
+  const auto received = exchange(std::string(input) + "\n", &exchange_error);
+  if (!received) {
+    return Verdict::fail("the server did not answer and close within 5 s (" + exchange_error + ")");
+  }
   const auto replies = split_lines(*received);
   if (received->empty() ? !requests.empty() : received->back() != '\n') {
     return Verdict::fail("the last reply is not a complete line");
