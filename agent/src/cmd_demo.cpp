@@ -233,9 +233,12 @@ class Demo {
       conferences_.push_back({least->first, kConferenceSize});
       least->second += kConferenceSize;
     }
-    for (const auto& [name, url] : ready) {
-      const int count = static_cast<int>(std::count_if(
-          conferences_.begin(), conferences_.end(), [&](const Conference& c) { return c.bridge == name; }));
+    for (const auto& entry : ready) {
+      const std::string& name = entry.first;  // not a structured binding: captured below
+      const std::string& url = entry.second;
+      const int count = static_cast<int>(
+          std::count_if(conferences_.begin(), conferences_.end(),
+                        [&](const Conference& c) { return c.bridge == name; }));
       json body = {{"participants", load[name]}, {"conferences", count}};
       async_http_post(io_, url + "/sim/load", body.dump(), 2, [](HttpOutcome) {});
     }

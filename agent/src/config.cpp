@@ -193,6 +193,9 @@ class ObjectReader {
       std::string best;
       size_t best_distance = 3;  // suggest only close matches
       for (const auto& candidate : known_) {
+        // Keys of very different length are never close: skip the quadratic distance.
+        const size_t longer = std::max(key.size(), candidate.size());
+        if (longer - std::min(key.size(), candidate.size()) >= best_distance) continue;
         const size_t distance = edit_distance(key, candidate);
         if (distance < best_distance) {
           best_distance = distance;
@@ -485,6 +488,12 @@ ConfigResult load_config(const std::string& path, ConfigUse use) {
   json document;
   try {
     document = json::parse(text);
+  } catch (const json::out_of_range& e) {
+    // e.g. 1e309: a number nlohmann cannot hold.
+    result.errors.push_back(path + ": not valid JSON: a number is out of range (" +
+                            std::string(e.what()).substr(std::string(e.what()).find(']') + 2) +
+                            ")");
+    return result;
   } catch (const json::parse_error& e) {
     std::string what = e.what();
     // nlohmann's message is "[json.exception.parse_error.101] parse error at line 1,

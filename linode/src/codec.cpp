@@ -89,7 +89,12 @@ std::string string_or_empty(const json& object, const char* key) {
 
 Instance parse_instance(const json& object) {
   Instance instance;
-  instance.id = object.at("id").get<int64_t>();
+  const json& id = object.at("id");
+  if (!id.is_number_integer() && !id.is_number_unsigned()) {
+    // 1.5 or 3.3e23 would silently truncate (or overflow): not an id.
+    throw json::type_error::create(302, "instance id is not an integer", &id);
+  }
+  instance.id = id.get<int64_t>();
   instance.label = object.at("label").get<std::string>();
   instance.status = string_or_empty(object, "status");
   instance.region = string_or_empty(object, "region");

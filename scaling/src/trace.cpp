@@ -130,8 +130,11 @@ namespace {
 // Shortest exact form, never scientific notation for trace-sized values.
 std::string format_seconds(double value) {
   char buffer[64];
-  const auto result =
-      std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::fixed);
+  auto result = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::fixed);
+  if (result.ec != std::errc()) {
+    // Too long in fixed notation (e.g. 1e-70): the shortest round-trip form always fits.
+    result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  }
   return std::string(buffer, result.ptr);
 }
 }  // namespace

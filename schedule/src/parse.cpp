@@ -6,6 +6,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <regex>
 #include <sstream>
 
 #include "fmt/format.h"
@@ -170,6 +171,16 @@ std::optional<TimePoint> parse_instant(std::string_view text, std::string* error
     return std::nullopt;
   };
   const std::string input{text};
+  // Check the shape first: date::parse misbehaves on some malformed offsets and fields (a
+  // signed overflow on "-:0530", a NaN cast on "10:0D:00"), found by fuzzing.
+  static const std::regex kShape(
+      R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})?)");
+  if (!std::regex_match(input, kShape)) {
+    return fail(
+        fmt::format("\"{}\" is not an ISO-8601 time with offset between 1970 and 2200 (e.g. "
+                    "2026-12-01T14:00:00+01:00 or 2026-12-01T13:00:00Z)",
+                    input));
+  }
   // system_clock counts nanoseconds in 64 bits (about 1678 to 2262): keep well inside that.
   const auto to_time_point =
       [](date::sys_time<std::chrono::milliseconds> parsed) -> std::optional<TimePoint> {

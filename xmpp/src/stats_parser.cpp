@@ -111,8 +111,19 @@ struct PresenceReader {
   std::vector<std::pair<std::string, std::string>> name_values;
 };
 
-void XMLCALL on_start(void* user_data, const XML_Char* name, const XML_Char** attributes) {
+void on_start_impl(PresenceReader& reader, const XML_Char* name, const XML_Char** attributes);
+
+// Expat is C: nothing may unwind through it. A failure (e.g. bad_alloc) stops the parse.
+void XMLCALL on_start(void* user_data, const XML_Char* name, const XML_Char** attributes) noexcept {
   auto& reader = *static_cast<PresenceReader*>(user_data);
+  try {
+    on_start_impl(reader, name, attributes);
+  } catch (...) {
+    XML_StopParser(reader.parser, XML_FALSE);
+  }
+}
+
+void on_start_impl(PresenceReader& reader, const XML_Char* name, const XML_Char** attributes) {
   ++reader.depth;
   const auto [ns, local] = split_name(name);
   if (reader.depth == 1) {
@@ -138,14 +149,15 @@ void XMLCALL on_start(void* user_data, const XML_Char* name, const XML_Char** at
   }
 }
 
-void XMLCALL on_end(void* user_data, const XML_Char* /*name*/) {
+void XMLCALL on_end(void* user_data, const XML_Char* /*name*/) noexcept {
   auto& reader = *static_cast<PresenceReader*>(user_data);
   if (reader.depth == reader.stats_depth) reader.stats_depth = 0;
   --reader.depth;
 }
 
 // Presence never has a DTD; refusing one closes the door on entity-expansion attacks.
-void XMLCALL on_doctype(void* user_data, const XML_Char*, const XML_Char*, const XML_Char*, int) {
+void XMLCALL on_doctype(void* user_data, const XML_Char*, const XML_Char*, const XML_Char*,
+                        int) noexcept {
   XML_StopParser(static_cast<PresenceReader*>(user_data)->parser, XML_FALSE);
 }
 
@@ -173,6 +185,8 @@ BridgeStats parse_stats(const std::vector<std::pair<std::string, std::string>>& 
       stats.region = usable_string(value) && !value.empty() ? std::optional(value) : std::nullopt;
     } else if (name == "version") {
       stats.version = usable_string(value) && !value.empty() ? std::optional(value) : std::nullopt;
+    } else if (!name.empty() && usable_string(name) && !usable_string(value)) {
+      stats.other.erase(name);  // the last value wins, even when it is unusable
     } else if (!name.empty() && usable_string(name) && usable_string(value)) {
       if (name == "shutting_down") shutting_down = parse_bool(value).value_or(false);
       auto existing = stats.other.find(name);

@@ -6,12 +6,6 @@
 
 namespace jvb_fuzz {
 
-// Known bug (reported, linode/src/codec.cpp parse_instance): "id" is read with get<int64_t>()
-// without checking that it is an integer: 1.5 becomes 1, and 3e23 is undefined behaviour (a
-// float-to-integer conversion out of range; clang's UBSan aborts on it).
-inline constexpr std::string_view kFloatIdBug =
-    "parse_instance converts a floating-point id to an integer";
-
 // The input is one response body. It is decoded as an instance object, as each element of a
 // paginated {"data":[...]} page, as an /ips body, and as an error body.
 // Properties: parse_instance and apply_ips either succeed or throw nlohmann::json::exception

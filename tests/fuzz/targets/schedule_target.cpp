@@ -6,7 +6,6 @@
 #include <set>
 #include <string>
 
-#include "instant_known_bug.h"
 #include "schedule/schedule.h"
 
 namespace jvb_fuzz {
@@ -93,9 +92,6 @@ std::optional<std::string> check_schedule(const schedule::ScheduleConfig& config
 Verdict ScheduleTarget::check(std::string_view input) {
   const json document = json::parse(input, nullptr, /*allow_exceptions=*/false);
   if (document.is_discarded()) return Verdict::ok(false);
-  if (holds_instant_with_bad_negative_offset(document)) {
-    return Verdict::known(std::string(kDateNegativeOffsetBug));
-  }
   const scaling::ScalingConfig base;
   std::vector<std::string> errors;
   schedule::ScheduleConfig config;

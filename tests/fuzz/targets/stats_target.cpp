@@ -126,19 +126,6 @@ std::optional<std::string> xml_attribute(const std::string& text) {
   return out;
 }
 
-// True when `actual` differs from `expected` only by "other" stats whose last value was
-// unusable (too long or not UTF-8) and which kept an earlier value instead of becoming unknown.
-bool explained_by_stale_other_stat(const Pairs& pairs, xmpp::BridgeStats actual,
-                                   xmpp::BridgeStats expected) {
-  for (const auto& [name, value] : last_occurrences(pairs)) {
-    if (value.size() > kMaxValueBytes || !valid_utf8(value)) {
-      actual.other.erase(name);
-      expected.other.erase(name);
-    }
-  }
-  return actual == expected;
-}
-
 }  // namespace
 
 Verdict PresenceTarget::check(std::string_view input) {
@@ -173,9 +160,6 @@ Verdict StatsTarget::check(std::string_view input) {
   if (!names.contains("shutting_down") && names.size() < kMaxOtherStats) {
     const xmpp::BridgeStats expected = xmpp::parse_stats(deduplicated);
     if (expected != stats) {
-      if (explained_by_stale_other_stat(pairs, stats, expected)) {
-        return Verdict::known(std::string(kStaleOtherStatBug));
-      }
       return Verdict::fail("a stat given twice: the last one did not win");
     }
   }

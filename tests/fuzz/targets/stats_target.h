@@ -6,12 +6,6 @@
 
 namespace jvb_fuzz {
 
-// Known bug (reported, xmpp/src/stats_parser.cpp parse_stats): an "other" stat given twice whose
-// last value is unusable (longer than 1 KiB, or not UTF-8) keeps its earlier value instead of
-// becoming unknown, against "a stat given twice: the last one wins".
-inline constexpr std::string_view kStaleOtherStatBug =
-    "parse_stats keeps an earlier other stat when the last value is unusable";
-
 // The input is one <presence> stanza as received from Prosody.
 // Properties: parse_presence never throws; what it returns is sane: stress finite and >= 0,
 // participants and conferences >= 0, at most 256 other stats, kept strings valid UTF-8 of at
