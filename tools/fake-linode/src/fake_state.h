@@ -51,11 +51,17 @@ struct Reply {
 struct Options {
   std::string token;  // empty = any token accepted
   double boot_seconds = 0;
+  // Instances get 127.1.<block>.<n> (private) and 127.2.<block>.<n> (public). Several fakes on
+  // one machine (parallel test runs) pick different blocks so their bridges' drain endpoints
+  // (<private_ip>:8080) never collide.
+  int ip_block = 0;
 };
 
 class FakeApi {
  public:
-  explicit FakeApi(Options options) : options_(std::move(options)) {}
+  explicit FakeApi(Options options) : options_(std::move(options)) {
+    next_ip_index_ = options_.ip_block * 250;
+  }
 
   // method "GET"/"POST"/"DELETE", target "/v4/linode/instances?page=2" (path + query).
   Reply handle(const std::string& method, const std::string& target,

@@ -14,6 +14,7 @@
 #include <boost/beast.hpp>
 #include <iostream>
 #include <map>
+#include <random>
 
 #include "fake_state.h"
 
@@ -212,6 +213,10 @@ int run(int argc, char** argv) {
   std::string log_level = "info";
   app.add_option("--listen", listen, "loopback address:port; port 0 picks a free one");
   app.add_option("--token", options.token, "expected API token (401 otherwise); empty = any");
+  int ip_block = -1;
+  app.add_option("--ip-block", ip_block,
+                 "third octet of the instances' 127.1.X.Y/127.2.X.Y addresses (default: random)")
+      ->check(CLI::Range(0, 199));
   app.add_option("--boot-seconds", options.boot_seconds,
                  "seconds from provisioning through booting to running")
       ->check(CLI::NonNegativeNumber);
@@ -229,6 +234,8 @@ int run(int argc, char** argv) {
   app.add_option("--fail-deletes", faults.fail_deletes, "the next N DELETEs fail with 500");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
   CLI11_PARSE(app, argc, argv);
+  options.ip_block = ip_block >= 0 ? ip_block
+                                   : static_cast<int>(std::random_device{}() % 200);
 
   auto logger = spdlog::stderr_color_mt("fake-linode");
   spdlog::set_default_logger(logger);
