@@ -371,7 +371,7 @@ TEST_F(FaultMatrix, InstanceThatNeverJoinsIsDeletedReportedAndReplaced) {
 // timeout its stats are unknown, it is not capacity, and a scale-down does not pick it.
 // SIGCONT: it publishes again and the normal scale-down proceeds.
 TEST_F(FaultMatrix, SilentBridgeIsNotCapacityAndNotDeletedWhileUnknown) {
-  begin_row(7, "bridge stops publishing (SIGSTOP), then resumes", 90);
+  begin_row(7, "bridge stops publishing (SIGSTOP), then resumes", 40);
   start_static_bridge(10);
   start_daemon(config({{"min_bridges", 2}}));
   ASSERT_TRUE(eventually([&] { return ready("jvb-as-1"); }, 40)) << agent_log();
@@ -405,7 +405,7 @@ TEST_F(FaultMatrix, SilentBridgeIsNotCapacityAndNotDeletedWhileUnknown) {
   EXPECT_NE(held.dump().find("jvb-as-1 unknown: no scale-down"), std::string::npos) << held.dump();
   ASSERT_EQ(::kill(-frozen, SIGCONT), 0);
   const auto resumed = SteadyClock::now();
-  const auto took = converge([&] { return instances().empty(); }, 40);
+  const auto took = converge([&] { return instances().empty(); }, row_.bound_seconds);
   ASSERT_TRUE(took) << agent_log();
   row_.converged_seconds = seconds_since(resumed);
   EXPECT_NE(log_text().find("bridge jvb-as-1 is drained (0 participants)"), std::string::npos);
