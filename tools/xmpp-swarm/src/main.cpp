@@ -252,6 +252,9 @@ class Bridge : public std::enable_shared_from_this<Bridge> {
     // Our own occupant presence carries status code 110; the roster before it may be long.
     co_await read_until_any("code='110'", "code=\"110\"");
     timer_.cancel();
+    // The roster replayed at join can be MiBs at 200 bridges; hand it back.
+    buffer_.clear();
+    buffer_.shrink_to_fit();
   }
 
   std::string presence(bool join) {
@@ -309,7 +312,7 @@ class Bridge : public std::enable_shared_from_this<Bridge> {
   // counting presences. A tail of the previous chunk catches a tag split across reads.
   awaitable<void> read_forever() {
     auto self = shared_from_this();
-    std::vector<char> chunk(65536);
+    std::vector<char> chunk(16384);
     std::string window;
     try {
       for (;;) {
