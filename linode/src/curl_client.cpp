@@ -346,6 +346,11 @@ class Worker {
     if (request.method == "POST") {
       curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body.size()));
       curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, request.body.c_str());
+      // A POST is not idempotent: on a reused connection that died before the answer, libcurl
+      // would silently send it again (a second create). A fresh connection makes that a clean
+      // transport error we report as ambiguous, and the caller adopts by label.
+      curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+      curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
     } else if (request.method != "GET") {
       curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
     }
