@@ -49,6 +49,7 @@ struct Row {
   double daemon_cpu_percent = 0;
   double daemon_rss_mib = 0;
   double daemon_hwm_mib = 0;
+  double swarm_rss_mib = 0;
   double decisions = 0;
   double decision_mean_ms = 0;
   double decision_p99_bound_ms = 0;
@@ -231,6 +232,7 @@ Row measure(int bridges, const Settings& settings) {
   row.prosody_cpu_percent = prosody_pid > 0 ? 100 * (prosody_cpu1 - prosody_cpu0) / window : -1;
   row.daemon_rss_mib = status_mib(std::to_string(daemon.pid()), "VmRSS");
   row.daemon_hwm_mib = status_mib(std::to_string(daemon.pid()), "VmHWM");
+  row.swarm_rss_mib = status_mib(std::to_string(swarm.pid()), "VmRSS");
   row.decisions = histogram1.count - histogram0.count;
   row.decision_mean_ms =
       row.decisions > 0 ? 1000 * (histogram1.sum - histogram0.sum) / row.decisions : -1;
@@ -316,6 +318,7 @@ int main(int argc, char** argv) {
         row.decision_mean_ms, row.decision_p99_bound_ms, row.absorbed_per_second,
         row.expected_per_second, row.prosody_cpu_percent, row.seen, row.join_seconds,
         row.warm_up_seconds, row.load_before.c_str(), row.load_after.c_str());
+    std::printf("  (xmpp-swarm itself: %.1f MiB RSS for %d bridges)\n", row.swarm_rss_mib, bridges);
     if (!row.problem.empty()) {
       std::printf("  problem at %d bridges: %s\n", bridges, row.problem.c_str());
       ok = false;

@@ -367,17 +367,17 @@ awaitable<void> report_status(Swarm& swarm) {
 int run(Options options) {
   Swarm swarm;
   swarm.options = std::move(options);
-  std::ifstream password_in(swarm.options.password_file);
-  if (!password_in || !std::getline(password_in, swarm.password) || swarm.password.empty()) {
-    std::fprintf(stderr, "xmpp-swarm: cannot read a password from --password-file %s.\n",
-                 swarm.options.password_file.c_str());
-    return 2;
-  }
   boost::system::error_code error;
   const auto address = asio::ip::make_address(swarm.options.host, error);
   if (error || !address.is_loopback()) {
     std::fprintf(stderr, "xmpp-swarm: --host %s is not a loopback address (this is a test tool).\n",
                  swarm.options.host.c_str());
+    return 2;
+  }
+  std::ifstream password_in(swarm.options.password_file);
+  if (!password_in || !std::getline(password_in, swarm.password) || swarm.password.empty()) {
+    std::fprintf(stderr, "xmpp-swarm: cannot read a password from --password-file %s.\n",
+                 swarm.options.password_file.c_str());
     return 2;
   }
   swarm.endpoint = tcp::endpoint(address, static_cast<uint16_t>(swarm.options.port));
