@@ -92,9 +92,8 @@ class Demo {
         " (new instances boot as simulated bridges after 6 s)");
     fake_ = std::make_unique<local::Process>(
         std::vector<std::string>{(bin / "fake-linode").string(), "--listen",
-                                 "127.0.0.1:" + std::to_string(fake_port_), "--token",
-                                 "demo-token", "--boot-seconds", "4", "--hook-delay", "6",
-                                 "--on-create",
+                                 "127.0.0.1:" + std::to_string(fake_port_), "--token", "demo-token",
+                                 "--boot-seconds", "4", "--hook-delay", "6", "--on-create",
                                  sim_common + " --nickname {label} --http {private_ip}:8080"},
         dir_.path() / "fake-linode.log");
     if (!local::wait_for_tcp_port(fake_port_, 15)) {
@@ -106,8 +105,8 @@ class Demo {
     say("starting the static bridge jvb1 (not managed by the agent, like the guide's jvb1)");
     std::vector<std::string> static_argv;
     {
-      std::istringstream words(sim_common + " --nickname jvb1 --http 127.0.0.1:" +
-                               std::to_string(static_port));
+      std::istringstream words(sim_common +
+                               " --nickname jvb1 --http 127.0.0.1:" + std::to_string(static_port));
       for (std::string word; words >> word;) static_argv.push_back(word);
     }
     static_bridge_ = std::make_unique<local::Process>(static_argv, dir_.path() / "jvb1.log");
@@ -138,33 +137,32 @@ class Demo {
     const fs::path dir = dir_.path();
     std::ofstream(dir / "jvb-cloud-init.yaml")
         << "#cloud-config\n# bridge {{label}} joins {{brewery}} via {{xmpp_host}} in {{region}}\n";
-    json config = {
-        {"xmpp",
-         {{"host", "127.0.0.1"},
-          {"port", prosody_->port()},
-          {"domain", kDomain},
-          {"username", "autoscaler"},
-          {"password_file", (dir / "xmpp.pass").string()},
-          {"tls", "disabled"}}},
-        {"linode",
-         {{"api_url", "http://127.0.0.1:" + std::to_string(fake_port_) + "/v4"},
-          {"token_file", (dir / "linode.token").string()},
-          {"region", "us-lax"},
-          {"type", "g6-dedicated-2"},
-          {"image", "linode/ubuntu22.04"},
-          {"user_data_file", (dir / "jvb-cloud-init.yaml").string()}}},
-        {"scaling",
-         {{"min_bridges", 1},
-          {"max_bridges", 6},
-          {"period_seconds", 2},
-          {"scale_up_periods", 2},
-          {"scale_down_periods", 4},
-          {"cooldown_seconds", 8},
-          {"boot_timeout_seconds", 90},
-          {"drain_timeout_seconds", 60}}},
-        {"metrics", {{"listen", "127.0.0.1:" + std::to_string(local::free_tcp_port())}}},
-        {"control", {{"socket", (dir / "control.sock").string()}}},
-        {"state_file", (dir / "state.json").string()}};
+    json config = {{"xmpp",
+                    {{"host", "127.0.0.1"},
+                     {"port", prosody_->port()},
+                     {"domain", kDomain},
+                     {"username", "autoscaler"},
+                     {"password_file", (dir / "xmpp.pass").string()},
+                     {"tls", "disabled"}}},
+                   {"linode",
+                    {{"api_url", "http://127.0.0.1:" + std::to_string(fake_port_) + "/v4"},
+                     {"token_file", (dir / "linode.token").string()},
+                     {"region", "us-lax"},
+                     {"type", "g6-dedicated-2"},
+                     {"image", "linode/ubuntu22.04"},
+                     {"user_data_file", (dir / "jvb-cloud-init.yaml").string()}}},
+                   {"scaling",
+                    {{"min_bridges", 1},
+                     {"max_bridges", 6},
+                     {"period_seconds", 2},
+                     {"scale_up_periods", 2},
+                     {"scale_down_periods", 4},
+                     {"cooldown_seconds", 8},
+                     {"boot_timeout_seconds", 90},
+                     {"drain_timeout_seconds", 60}}},
+                   {"metrics", {{"listen", "127.0.0.1:" + std::to_string(local::free_tcp_port())}}},
+                   {"control", {{"socket", (dir / "control.sock").string()}}},
+                   {"state_file", (dir / "state.json").string()}};
     std::ofstream(dir / "config.json") << config.dump(2) << "\n";
   }
 
@@ -228,17 +226,18 @@ class Demo {
     for (const auto& [name, url] : ready) load[name] = 0;
     for (const auto& conference : conferences_) load[conference.bridge] += conference.participants;
     while (static_cast<int>(conferences_.size()) < wanted) {
-      auto least = std::min_element(load.begin(), load.end(),
-                                    [](const auto& a, const auto& b) { return a.second < b.second; });
+      auto least = std::min_element(load.begin(), load.end(), [](const auto& a, const auto& b) {
+        return a.second < b.second;
+      });
       conferences_.push_back({least->first, kConferenceSize});
       least->second += kConferenceSize;
     }
     for (const auto& entry : ready) {
       const std::string& name = entry.first;  // not a structured binding: captured below
       const std::string& url = entry.second;
-      const int count = static_cast<int>(
-          std::count_if(conferences_.begin(), conferences_.end(),
-                        [&](const Conference& c) { return c.bridge == name; }));
+      const int count =
+          static_cast<int>(std::count_if(conferences_.begin(), conferences_.end(),
+                                         [&](const Conference& c) { return c.bridge == name; }));
       json body = {{"participants", load[name]}, {"conferences", count}};
       async_http_post(io_, url + "/sim/load", body.dump(), 2, [](HttpOutcome) {});
     }
@@ -294,7 +293,8 @@ class Demo {
           << cell(status_["min"]) << ", max " << cell(status_["max"]) << ")  cluster stress "
           << cell(status_["cluster_stress"]) << "\n";
     table << "  " << std::left << std::setw(12) << "BRIDGE" << std::setw(14) << "STATE"
-          << std::setw(8) << "STRESS" << "PARTICIPANTS\n";
+          << std::setw(8) << "STRESS"
+          << "PARTICIPANTS\n";
     for (const auto& bridge : status_["bridges"]) {
       table << "  " << std::setw(12) << bridge.value("name", "") << std::setw(14)
             << bridge.value("state", "") << std::setw(8) << cell(bridge["stress"])
@@ -333,9 +333,9 @@ class Demo {
     static_bridge_.reset();
     fake_.reset();  // SIGTERM to the fake also stops the bridges it booted
     prosody_.reset();
-    say("finished: " + std::to_string(created) + " bridge(s) created, " +
-        std::to_string(deleted) + " deleted after draining or failing; everything stopped and " +
-        dir_.path().string() + " removed");
+    say("finished: " + std::to_string(created) + " bridge(s) created, " + std::to_string(deleted) +
+        " deleted after draining or failing; everything stopped and " + dir_.path().string() +
+        " removed");
     return failed_ ? 1 : 0;
   }
 

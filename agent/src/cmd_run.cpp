@@ -11,17 +11,8 @@ namespace agent {
 
 int run_daemon(const RunOptions& options) {
   ConfigResult result = load_config(options.config_path, ConfigUse::kDaemon);
-  for (const auto& warning : result.warnings) {
-    std::cerr << options.config_path << ": warning: " << warning << "\n";
-  }
+  print_config_problems(options.config_path, result, std::cerr);
   if (!result.config) {
-    for (const auto& error : result.errors) {
-      if (error.rfind(options.config_path, 0) == 0) {
-        std::cerr << error << "\n";
-      } else {
-        std::cerr << options.config_path << ": " << error << "\n";
-      }
-    }
     std::cerr << "Fix the configuration (jvb-autoscaler check-config --config "
               << options.config_path << ") and start again.\n";
     return 2;

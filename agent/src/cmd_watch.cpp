@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "agent/brewery_settings.h"
 #include "agent/commands.h"
 #include "agent/config.h"
 #include "xmpp/brewery_client.h"
@@ -68,12 +69,6 @@ std::string format_text(const xmpp::Event& event) {
   return line;
 }
 
-xmpp::TlsMode tls_mode(const std::string& text) {
-  if (text == "disabled") return xmpp::TlsMode::kDisabled;
-  if (text == "optional") return xmpp::TlsMode::kOptional;
-  return xmpp::TlsMode::kRequired;
-}
-
 // Events cross from the XMPP thread to the main thread, which owns stdout.
 class EventQueue {
  public:
@@ -95,37 +90,17 @@ class EventQueue {
 
 int watch(const WatchOptions& options) {
   const ConfigResult result = load_config(options.config_path, ConfigUse::kWatch);
-  for (const auto& warning : result.warnings) {
-    std::cerr << options.config_path << ": warning: " << warning << "\n";
-  }
-  if (!result.errors.empty()) {
-    for (const auto& error : result.errors) {
-      if (error.rfind(options.config_path, 0) == 0) {
-        std::cerr << error << "\n";
-      } else {
-        std::cerr << options.config_path << ": " << error << "\n";
-      }
-    }
-    return 2;
-  }
+  print_config_problems(options.config_path, result, std::cerr);
+  if (!result.errors.empty()) return 2;
   const XmppSection& section = result.config->xmpp;
 
   // stdout carries only event lines; logs go to stderr.
   auto logger = spdlog::stderr_color_mt("watch");
   spdlog::set_default_logger(logger);
 
-  xmpp::ClientConfig config;
-  config.host = section.host;
-  config.port = section.port;
-  config.domain = section.domain;
-  config.username = section.username;
-  config.password = section.password;
-  config.brewery = section.brewery;
   // Its own nickname, so it never collides with the daemon's occupant.
-  config.nickname = section.nickname + "-watch-" + std::to_string(::getpid());
-  config.tls = tls_mode(section.tls);
-  config.verify_certificate = section.verify_certificate;
-  config.ca_file = section.ca_file;
+  xmpp::ClientConfig config =
+      brewery_client_config(section, section.nickname + "-watch-" + std::to_string(::getpid()));
 
   // Block the stop signals before the XMPP thread starts (it inherits the mask), then wait
   // for them synchronously here: no signal handler, no global flag.

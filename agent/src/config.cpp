@@ -1,7 +1,5 @@
 #include "agent/config.h"
 
-#include "schedule/schedule.h"
-
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -11,6 +9,8 @@
 #include <initializer_list>
 #include <set>
 #include <sstream>
+
+#include "schedule/schedule.h"
 
 namespace agent {
 namespace {
@@ -100,7 +100,8 @@ class ObjectReader {
     }
   }
 
-  void choice(const std::string& key, std::string& out, std::initializer_list<const char*> allowed) {
+  void choice(const std::string& key, std::string& out,
+              std::initializer_list<const char*> allowed) {
     std::string value = out;
     text(key, value);
     std::string list;
@@ -251,8 +252,8 @@ bool read_text_file(const std::string& file, std::string& out) {
 }
 
 void parse_xmpp(const json* section, ConfigUse use, Config& config, ConfigResult& result) {
-  const bool needed = use == ConfigUse::kDaemon || use == ConfigUse::kCheck ||
-                      use == ConfigUse::kWatch;
+  const bool needed =
+      use == ConfigUse::kDaemon || use == ConfigUse::kCheck || use == ConfigUse::kWatch;
   if (section == nullptr && needed) {
     result.errors.push_back("xmpp: section is required (the account the agent logs in with)");
     return;
@@ -420,6 +421,18 @@ std::string position_of(const std::string& text, size_t byte) {
 }  // namespace
 
 Config default_config() { return Config{}; }
+
+void print_config_problems(const std::string& path, const ConfigResult& result, std::ostream& out) {
+  for (const auto& warning : result.warnings) out << path << ": warning: " << warning << "\n";
+  for (const auto& error : result.errors) {
+    // Errors about reading the file itself already start with the path.
+    if (error.rfind(path, 0) == 0) {
+      out << error << "\n";
+    } else {
+      out << path << ": " << error << "\n";
+    }
+  }
+}
 
 ConfigResult parse_config(const json& document, ConfigUse use) {
   ConfigResult result;

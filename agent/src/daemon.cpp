@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 
+#include "agent/brewery_settings.h"
 #include "agent/control_server.h"
 #include "agent/http_post.h"
 #include "agent/metrics.h"
@@ -33,19 +34,17 @@ using nlohmann::json;
 // How long a bridge deleted after a failed boot is still listed as "failed".
 constexpr double kFailedVisibleSeconds = 600;
 
-double unix_now() {
-  return std::chrono::duration<double>(Clock::now().time_since_epoch()).count();
-}
+double unix_now() { return std::chrono::duration<double>(Clock::now().time_since_epoch()).count(); }
 
 std::string iso_time(double unix_seconds) {
-  const auto point = Clock::time_point(std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(unix_seconds)));
+  const auto point = Clock::time_point(
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(unix_seconds)));
   return schedule::format_utc(point);
 }
 
 Clock::time_point to_time_point(double unix_seconds) {
-  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(unix_seconds)));
+  return Clock::time_point(
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(unix_seconds)));
 }
 
 std::string replace_all(std::string text, const std::string& from, const std::string& to) {
@@ -66,23 +65,6 @@ std::optional<int64_t> label_number(const std::string& label, const std::string&
     n = n * 10 + (label[i] - '0');
   }
   return n;
-}
-
-xmpp::ClientConfig brewery_config(const XmppSection& x, const std::string& nickname) {
-  xmpp::ClientConfig c;
-  c.host = x.host;
-  c.port = x.port;
-  c.domain = x.domain;
-  c.username = x.username;
-  c.password = x.password;
-  c.brewery = x.brewery;
-  c.nickname = nickname;
-  c.tls = x.tls == "disabled"   ? xmpp::TlsMode::kDisabled
-          : x.tls == "optional" ? xmpp::TlsMode::kOptional
-                                : xmpp::TlsMode::kRequired;
-  c.verify_certificate = x.verify_certificate;
-  c.ca_file = x.ca_file;
-  return c;
 }
 
 // What the agent knows about one bridge, merged from the Linode list, the brewery and the
@@ -165,7 +147,8 @@ class Daemon::Impl {
     linode_ = linode::make_curl_client(std::move(api));
 
     brewery_ = std::make_unique<xmpp::BreweryClient>(
-        brewery_config(config_.xmpp, config_.xmpp.nickname), [this](const xmpp::Event& event) {
+        brewery_client_config(config_.xmpp, config_.xmpp.nickname),
+        [this](const xmpp::Event& event) {
           // Called on the XMPP thread: hand the event to the event loop.
           boost::asio::post(io_, [this, event] { on_brewery_event(event); });
         });
@@ -174,8 +157,8 @@ class Daemon::Impl {
     wait_for_signal();
     boost::asio::post(io_, [this] { tick(); });
     spdlog::info("jvb-autoscaler {} started: brewery {}, Linode {} (tags {}), {}{}", JVB_VERSION,
-                 config_.xmpp.brewery, config_.linode.api_url,
-                 fmt::join(config_.linode.tags, ","), describe_bounds(),
+                 config_.xmpp.brewery, config_.linode.api_url, fmt::join(config_.linode.tags, ","),
+                 describe_bounds(),
                  dry_run_ ? ", DRY RUN (no instance will be created or deleted)" : "");
     sd_notify(0, "READY=1");
     io_.run();
@@ -251,8 +234,7 @@ class Daemon::Impl {
     ConfigResult result = load_config(config_.path, ConfigUse::kDaemon);
     if (!result.config) {
       for (const auto& error : result.errors) spdlog::error("reload: {}", error);
-      spdlog::error("SIGHUP: {} has errors; keeping the running configuration",
-                    config_.path);
+      spdlog::error("SIGHUP: {} has errors; keeping the running configuration", config_.path);
       return;
     }
     const Config& fresh = *result.config;
@@ -292,14 +274,14 @@ class Daemon::Impl {
         for (auto& [name, bridge] : bridges_) {
           if (!bridge.in_brewery) bridge.boot_clock_start = now;
         }
-        spdlog::info("brewery {} joined as {}", config_.xmpp.brewery,
-                     brewery_->current_nickname());
+        spdlog::info("brewery {} joined as {}", config_.xmpp.brewery, brewery_->current_nickname());
         break;
       case xmpp::Event::Type::kDisconnected:
         if (xmpp_connected_ || !event.message.empty()) {
-          spdlog::warn("brewery connection lost: {} (holding: nothing is drained or deleted "
-                       "until it is back)",
-                       event.message);
+          spdlog::warn(
+              "brewery connection lost: {} (holding: nothing is drained or deleted "
+              "until it is back)",
+              event.message);
         }
         xmpp_connected_ = false;
         metrics_->set_xmpp_connected(false);
@@ -328,8 +310,8 @@ class Daemon::Impl {
           spdlog::info("bridge {} is drained (0 participants): it will be deleted", bridge.name);
         }
         if (is_new) {
-          spdlog::info("bridge {} is in the brewery ({}, stress {}, {} participants)",
-                       bridge.name, bridge.managed ? "managed" : "not managed yet",
+          spdlog::info("bridge {} is in the brewery ({}, stress {}, {} participants)", bridge.name,
+                       bridge.managed ? "managed" : "not managed yet",
                        format_optional(event.stats.stress_level),
                        format_optional(event.stats.participants));
         }
@@ -390,9 +372,10 @@ class Daemon::Impl {
     if (!result.ok()) {
       const std::string message = result.error().message();
       if (linode_ok_ || message != linode_error_) {
-        spdlog::error("cannot list Linode instances: {} (holding: nothing is deleted while the "
-                      "instance list is unknown)",
-                      message);
+        spdlog::error(
+            "cannot list Linode instances: {} (holding: nothing is deleted while the "
+            "instance list is unknown)",
+            message);
       }
       linode_ok_ = false;
       linode_error_ = message;
@@ -412,8 +395,8 @@ class Daemon::Impl {
       listed.insert(instance.label);
       Bridge& bridge = bridges_[instance.label];
       if (!bridge.managed) {
-        spdlog::info("instance {} (Linode {}) is managed by this agent (status {})",
-                     instance.label, instance.id, instance.status);
+        spdlog::info("instance {} (Linode {}) is managed by this agent (status {})", instance.label,
+                     instance.id, instance.status);
         bridge.boot_clock_start = xmpp_connected_ ? now : 0;
       }
       bridge.name = instance.label;
@@ -446,9 +429,10 @@ class Daemon::Impl {
         it = state_.creates.erase(it);
         changed = true;
       } else if (!in_flight && now - static_cast<double>(it->requested_at) > 120) {
-        spdlog::warn("instance {} was never created (not in the Linode list 2 minutes after the "
-                     "request); forgetting it",
-                     it->label);
+        spdlog::warn(
+            "instance {} was never created (not in the Linode list 2 minutes after the "
+            "request); forgetting it",
+            it->label);
         if (bridge != bridges_.end() && !bridge->second.in_brewery) bridges_.erase(bridge);
         it = state_.creates.erase(it);
         changed = true;
@@ -460,9 +444,10 @@ class Daemon::Impl {
     // Managed bridges missing from the list are gone (deleted by us or by hand).
     for (auto it = bridges_.begin(); it != bridges_.end();) {
       Bridge& bridge = it->second;
-      const bool pending = bridge.create_in_flight ||
-                           std::any_of(state_.creates.begin(), state_.creates.end(),
-                                       [&](const PendingCreate& c) { return c.label == it->first; });
+      const bool pending =
+          bridge.create_in_flight ||
+          std::any_of(state_.creates.begin(), state_.creates.end(),
+                      [&](const PendingCreate& c) { return c.label == it->first; });
       if (bridge.managed && listed.count(it->first) == 0 && !pending) {
         if (!bridge.deleting) {
           spdlog::warn("instance {} is no longer in the Linode list (deleted outside the agent?)",
@@ -492,8 +477,8 @@ class Daemon::Impl {
     if (state_.max_override) base.max_bridges = *state_.max_override;
     base.min_bridges = std::min(base.min_bridges, base.max_bridges);
     scaling::EffectiveConfig effective = schedule_->effective(base, to_time_point(now));
-    effective.config.min_bridges = std::min(effective.config.min_bridges,
-                                            effective.config.max_bridges);
+    effective.config.min_bridges =
+        std::min(effective.config.min_bridges, effective.config.max_bridges);
     return effective;
   }
 
@@ -503,7 +488,8 @@ class Daemon::Impl {
       return true;
     }
     if (!linode_ok_ || !listed_once_) {
-      if (why) *why = linode_error_.empty() ? "Linode instance list not read yet" : "Linode API failing";
+      if (why)
+        *why = linode_error_.empty() ? "Linode instance list not read yet" : "Linode API failing";
       return true;
     }
     return false;
@@ -526,7 +512,8 @@ class Daemon::Impl {
       const bool fresh = bridge.in_brewery && now - bridge.last_update <= silence_timeout();
       if (fresh) {
         view.stress = bridge.stats.stress_level;
-        if (bridge.stats.participants) view.participants = static_cast<int>(*bridge.stats.participants);
+        if (bridge.stats.participants)
+          view.participants = static_cast<int>(*bridge.stats.participants);
       }
       if (bridge.deleting) {
         view.state = scaling::BridgeState::kDeleting;
@@ -539,8 +526,8 @@ class Daemon::Impl {
         view.state_since = bridge.boot_clock_start > 0 ? bridge.boot_clock_start : now;
         view.stress = 0.0;
         view.participants = 0;
-      } else if (!bridge.managed &&
-                 (bridge.stats.drain.value_or(false) || bridge.stats.graceful_shutdown.value_or(false))) {
+      } else if (!bridge.managed && (bridge.stats.drain.value_or(false) ||
+                                     bridge.stats.graceful_shutdown.value_or(false))) {
         view.state = scaling::BridgeState::kDraining;  // someone else drains it: not capacity
         view.state_since = now;
       } else {
@@ -608,20 +595,20 @@ class Daemon::Impl {
     const bool raised_by_min = decision.reason.find("min_bridges") != std::string::npos;
     const bool capped_by_max = decision.reason.find("max_bridges") != std::string::npos;
     const ScalingReason create_reason = snapshot.overrides.pinned ? ScalingReason::kPinned
-                                        : raised_by_min             ? ScalingReason::kBelowMin
-                                                                    : ScalingReason::kStressHigh;
+                                        : raised_by_min           ? ScalingReason::kBelowMin
+                                                                  : ScalingReason::kStressHigh;
     for (int i = 0; i < decision.create; ++i) create_bridge(now, create_reason);
     for (const auto& name : decision.drain) {
       const bool manual = manual_drains_.erase(name) > 0;
-      const ScalingReason reason = manual                    ? ScalingReason::kManual
+      const ScalingReason reason = manual                      ? ScalingReason::kManual
                                    : snapshot.overrides.pinned ? ScalingReason::kPinned
-                                   : capped_by_max ? ScalingReason::kAboveMax
-                                                                    : ScalingReason::kStressLow;
+                                   : capped_by_max             ? ScalingReason::kAboveMax
+                                                               : ScalingReason::kStressLow;
       start_drain(name, now, reason, nullptr);
     }
     for (const auto& name : decision.remove) {
-      const bool failed = std::find(decision.failed.begin(), decision.failed.end(), name) !=
-                          decision.failed.end();
+      const bool failed =
+          std::find(decision.failed.begin(), decision.failed.end(), name) != decision.failed.end();
       auto it = bridges_.find(name);
       if (it == bridges_.end()) continue;
       ScalingReason reason = failed                     ? ScalingReason::kBootTimeout
@@ -676,21 +663,11 @@ class Daemon::Impl {
 
   void on_created(const std::string& label, const linode::Result<linode::Instance>& result) {
     if (stopping_) return;
-    auto it = bridges_.find(label);
     if (result.ok()) {
       const auto& instance = result.value();
       spdlog::info("bridge {} created as Linode {} (status {})", label, instance.id,
                    instance.status);
-      if (it != bridges_.end()) {
-        it->second.linode_id = instance.id;
-        it->second.private_ip = instance.private_ipv4;
-        it->second.public_ip = instance.public_ipv4;
-        it->second.create_in_flight = false;
-      }
-      for (auto& create : state_.creates) {
-        if (create.label == label) create.linode_id = instance.id;
-      }
-      persist();
+      bind_instance(label, instance);
       return;
     }
     const linode::Error& error = result.error();
@@ -702,9 +679,10 @@ class Daemon::Impl {
                    error.message());
       linode::ListFilter filter;
       filter.label = label;
-      linode_->list_instances(filter, [this, label](linode::Result<std::vector<linode::Instance>> r) {
-        boost::asio::post(io_, [this, label, r = std::move(r)] { on_label_lookup(label, r); });
-      });
+      linode_->list_instances(
+          filter, [this, label](linode::Result<std::vector<linode::Instance>> r) {
+            boost::asio::post(io_, [this, label, r = std::move(r)] { on_label_lookup(label, r); });
+          });
       return;
     }
     spdlog::error("creating bridge {} failed: {}", label, error.message());
@@ -717,8 +695,8 @@ class Daemon::Impl {
     auto it = bridges_.find(label);
     if (!result.ok()) {
       // Still unknown: keep the pending create; the periodic list settles it.
-      spdlog::warn("looking up bridge {} by label failed: {}; the next list will settle it",
-                   label, result.error().message());
+      spdlog::warn("looking up bridge {} by label failed: {}; the next list will settle it", label,
+                   result.error().message());
       if (it != bridges_.end()) it->second.create_in_flight = false;
       return;
     }
@@ -727,22 +705,28 @@ class Daemon::Impl {
       spdlog::info("bridge {} exists as Linode {}: adopted (no second instance created)", label,
                    instance.id);
       metrics_->count_scaling_action(ScalingAction::kAdopt, ScalingReason::kAmbiguousCreate);
-      if (it != bridges_.end()) {
-        it->second.linode_id = instance.id;
-        it->second.private_ip = instance.private_ipv4;
-        it->second.public_ip = instance.public_ipv4;
-        it->second.create_in_flight = false;
-      }
-      for (auto& create : state_.creates) {
-        if (create.label == label) create.linode_id = instance.id;
-      }
-      persist();
+      bind_instance(label, instance);
       return;
     }
-    spdlog::warn("bridge {} does not exist after an unanswered create; it may be created again "
-                 "under a new label if load still needs it",
-                 label);
+    spdlog::warn(
+        "bridge {} does not exist after an unanswered create; it may be created again "
+        "under a new label if load still needs it",
+        label);
     drop_pending_create(label);
+  }
+
+  // The instance behind a label we created (answered POST or adopted after an ambiguous one).
+  void bind_instance(const std::string& label, const linode::Instance& instance) {
+    if (auto it = bridges_.find(label); it != bridges_.end()) {
+      it->second.linode_id = instance.id;
+      it->second.private_ip = instance.private_ipv4;
+      it->second.public_ip = instance.public_ipv4;
+      it->second.create_in_flight = false;
+    }
+    for (auto& create : state_.creates) {
+      if (create.label == label) create.linode_id = instance.id;
+    }
+    persist();
   }
 
   void drop_pending_create(const std::string& label) {
@@ -784,7 +768,8 @@ class Daemon::Impl {
     url = replace_all(url, "{label}", bridge.name);
     url = replace_all(url, "{private_ip}", bridge.private_ip.value_or(""));
     url = replace_all(url, "{public_ip}", bridge.public_ip.value_or(""));
-    url = replace_all(url, "{linode_id}", bridge.linode_id ? std::to_string(*bridge.linode_id) : "");
+    url =
+        replace_all(url, "{linode_id}", bridge.linode_id ? std::to_string(*bridge.linode_id) : "");
     return url;
   }
 
@@ -808,8 +793,8 @@ class Daemon::Impl {
         it->second.drain_posted_at = sent_at;
         spdlog::info("bridge {} accepted the drain request ({})", name, outcome.status);
       } else {
-        spdlog::warn("drain request to bridge {} at {} failed: {}; retrying next period", name,
-                     url, outcome.status ? "HTTP " + std::to_string(outcome.status) : outcome.error);
+        spdlog::warn("drain request to bridge {} at {} failed: {}; retrying next period", name, url,
+                     outcome.status ? "HTTP " + std::to_string(outcome.status) : outcome.error);
       }
     });
   }
@@ -891,7 +876,8 @@ class Daemon::Impl {
       sample.state = display_state(bridge);
       if (bridge.in_brewery && now - bridge.last_update <= silence_timeout()) {
         sample.stress = bridge.stats.stress_level;
-        if (bridge.stats.participants) sample.participants = static_cast<int>(*bridge.stats.participants);
+        if (bridge.stats.participants)
+          sample.participants = static_cast<int>(*bridge.stats.participants);
       }
       samples.push_back(std::move(sample));
     }
@@ -900,7 +886,8 @@ class Daemon::Impl {
         it = failed_recently_.erase(it);
         continue;
       }
-      if (bridges_.count(it->first) == 0) samples.push_back(BridgeSample{it->first, "failed", {}, {}});
+      if (bridges_.count(it->first) == 0)
+        samples.push_back(BridgeSample{it->first, "failed", {}, {}});
       ++it;
     }
     metrics_->set_bridges(samples);
@@ -912,9 +899,9 @@ class Daemon::Impl {
     metrics_->set_override(pinned_clamped());
     metrics_->set_blind(blind(nullptr));
     const bool window = !current_effective_.window.empty();
-    metrics_->set_schedule(window ? std::optional<int>(current_effective_.config.min_bridges)
-                                  : std::nullopt,
-                           current_effective_.window);
+    metrics_->set_schedule(
+        window ? std::optional<int>(current_effective_.config.min_bridges) : std::nullopt,
+        current_effective_.window);
   }
 
   std::optional<int> pinned_clamped() const {
@@ -924,8 +911,8 @@ class Daemon::Impl {
   }
 
   std::string describe_bounds() const {
-    const auto effective = current_effective_.config.max_bridges > 0 ? current_effective_.config
-                                                                     : config_.scaling;
+    const auto effective =
+        current_effective_.config.max_bridges > 0 ? current_effective_.config : config_.scaling;
     return fmt::format("min {} max {} bridges", effective.min_bridges, effective.max_bridges);
   }
 
@@ -938,20 +925,26 @@ class Daemon::Impl {
         if (!fresh || !value) return nullptr;
         return *value;
       };
-      bridges.push_back({{"name", name},
-                         {"state", display_state(bridge)},
-                         {"stress", optional_json(bridge.stats.stress_level)},
-                         {"participants", optional_json(bridge.stats.participants)},
-                         {"conferences", optional_json(bridge.stats.conferences)},
-                         {"managed", bridge.managed},
-                         {"private_ip", bridge.private_ip ? json(*bridge.private_ip) : json(nullptr)},
-                         {"linode_id", bridge.linode_id ? json(*bridge.linode_id) : json(nullptr)}});
+      bridges.push_back(
+          {{"name", name},
+           {"state", display_state(bridge)},
+           {"stress", optional_json(bridge.stats.stress_level)},
+           {"participants", optional_json(bridge.stats.participants)},
+           {"conferences", optional_json(bridge.stats.conferences)},
+           {"managed", bridge.managed},
+           {"private_ip", bridge.private_ip ? json(*bridge.private_ip) : json(nullptr)},
+           {"linode_id", bridge.linode_id ? json(*bridge.linode_id) : json(nullptr)}});
     }
     for (const auto& [name, when] : failed_recently_) {
       if (bridges_.count(name) != 0 || now - when > kFailedVisibleSeconds) continue;
-      bridges.push_back({{"name", name}, {"state", "failed"}, {"stress", nullptr},
-                         {"participants", nullptr}, {"conferences", nullptr}, {"managed", true},
-                         {"private_ip", nullptr}, {"linode_id", nullptr}});
+      bridges.push_back({{"name", name},
+                         {"state", "failed"},
+                         {"stress", nullptr},
+                         {"participants", nullptr},
+                         {"conferences", nullptr},
+                         {"managed", true},
+                         {"private_ip", nullptr},
+                         {"linode_id", nullptr}});
     }
     json decisions = json::array();
     for (const auto& record : decisions_) {
@@ -967,8 +960,8 @@ class Daemon::Impl {
             {"min", current_effective_.config.min_bridges},
             {"max", current_effective_.config.max_bridges},
             {"desired", last_decision_.desired},
-            {"cluster_stress", last_decision_.cluster_stress ? json(*last_decision_.cluster_stress)
-                                                             : json(nullptr)},
+            {"cluster_stress",
+             last_decision_.cluster_stress ? json(*last_decision_.cluster_stress) : json(nullptr)},
             {"xmpp_connected", xmpp_connected_},
             {"linode_ok", linode_ok_},
             {"blind_reason", is_blind ? json(why) : json(nullptr)},
@@ -993,17 +986,23 @@ class Daemon::Impl {
       return {{"ok", true}, {"paused", state_.paused}};
     }
     if (cmd == "scale-to") {
-      if (!request.contains("n") || !request["n"].is_number_integer() || request["n"].get<int64_t>() < 0) {
+      if (!request.contains("n") || !request["n"].is_number_integer() ||
+          request["n"].get<int64_t>() < 0) {
         return fail("scale-to needs a non-negative integer n");
       }
-      const int requested = static_cast<int>(std::min<int64_t>(request["n"].get<int64_t>(), 100000));
+      const int requested =
+          static_cast<int>(std::min<int64_t>(request["n"].get<int64_t>(), 100000));
       state_.pinned = requested;
       persist();
       const int clamped = std::clamp(requested, bounds.min_bridges, bounds.max_bridges);
       spdlog::info("ctl: desired count pinned to {} (requested {})", clamped, requested);
       boost::asio::post(io_, [this] { tick(); });
-      return {{"ok", true}, {"override", clamped}, {"requested", requested},
-              {"clamped", clamped != requested}, {"min", bounds.min_bridges}, {"max", bounds.max_bridges}};
+      return {{"ok", true},
+              {"override", clamped},
+              {"requested", requested},
+              {"clamped", clamped != requested},
+              {"min", bounds.min_bridges},
+              {"max", bounds.max_bridges}};
     }
     if (cmd == "auto") {
       state_.pinned.reset();
@@ -1042,8 +1041,8 @@ class Daemon::Impl {
         return fail("min " + std::to_string(n) + " would exceed max " + std::to_string(other_max));
       }
       if (key == "max" && (n < other_min || n < 1)) {
-        return fail("max " + std::to_string(n) + " would be below min " + std::to_string(other_min) +
-                    " (or 0)");
+        return fail("max " + std::to_string(n) + " would be below min " +
+                    std::to_string(other_min) + " (or 0)");
       }
       (key == "min" ? state_.min_override : state_.max_override) = n;
       persist();
@@ -1051,7 +1050,10 @@ class Daemon::Impl {
       publish_metrics();
       spdlog::info("ctl: {}_bridges set to {}", key, n);
       boost::asio::post(io_, [this] { tick(); });
-      return {{"ok", true}, {"key", key}, {"n", n}, {"min", current_effective_.config.min_bridges},
+      return {{"ok", true},
+              {"key", key},
+              {"n", n},
+              {"min", current_effective_.config.min_bridges},
               {"max", current_effective_.config.max_bridges}};
     }
     if (cmd == "schedule") {
@@ -1100,7 +1102,8 @@ class Daemon::Impl {
   scaling::Decision last_decision_;
   std::map<std::string, Bridge> bridges_;
   std::set<std::string> manual_drains_;
-  std::map<std::string, double> failed_recently_;  // deleted after a failed boot -> when  // ctl drain, handed to the policy each period
+  std::map<std::string, double> failed_recently_;  // deleted after a failed boot -> when  // ctl
+                                                   // drain, handed to the policy each period
   std::deque<DecisionRecord> decisions_;
   std::string last_logged_reason_;
   std::string last_recorded_action_;

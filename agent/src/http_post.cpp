@@ -51,7 +51,10 @@ class PostSession : public std::enable_shared_from_this<PostSession> {
  public:
   PostSession(boost::asio::io_context& io, HttpUrl url, std::string body, double timeout,
               std::function<void(HttpOutcome)> done)
-      : resolver_(io), stream_(io), url_(std::move(url)), done_(std::move(done)),
+      : resolver_(io),
+        stream_(io),
+        url_(std::move(url)),
+        done_(std::move(done)),
         timeout_(std::chrono::milliseconds(static_cast<int64_t>(timeout * 1000))) {
     request_.method(http::verb::post);
     request_.target(url_.target);
@@ -64,16 +67,15 @@ class PostSession : public std::enable_shared_from_this<PostSession> {
   }
 
   void start() {
-    resolver_.async_resolve(url_.host, url_.port,
-                            [self = shared_from_this()](beast::error_code ec,
-                                                        tcp::resolver::results_type results) {
-                              if (ec) return self->finish(0, "cannot resolve host: " + ec.message());
-                              self->stream_.expires_after(self->timeout_);
-                              self->stream_.async_connect(
-                                  results, [self](beast::error_code ec2, const tcp::endpoint&) {
-                                    self->on_connect(ec2);
-                                  });
-                            });
+    resolver_.async_resolve(
+        url_.host, url_.port,
+        [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type results) {
+          if (ec) return self->finish(0, "cannot resolve host: " + ec.message());
+          self->stream_.expires_after(self->timeout_);
+          self->stream_.async_connect(results, [self](beast::error_code ec2, const tcp::endpoint&) {
+            self->on_connect(ec2);
+          });
+        });
   }
 
  private:

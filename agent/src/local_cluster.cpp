@@ -70,9 +70,7 @@ int Process::wait(double timeout_seconds) {
     int status = 0;
     const pid_t done = ::waitpid(pid_, &status, WNOHANG);
     if (done == pid_ || done < 0) {
-      status_ = done < 0 ? 1
-                : WIFEXITED(status) ? WEXITSTATUS(status)
-                                    : 128 + WTERMSIG(status);
+      status_ = done < 0 ? 1 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
       pid_ = -1;
       return status_;
     }
@@ -203,15 +201,15 @@ LocalProsody::LocalProsody(const fs::path& dir, std::string domain,
         << "  muc_room_locking = false\n"
         << "  muc_room_default_public_jids = true\n";
   }
-  fs::permissions(config, fs::perms::owner_read | fs::perms::owner_write |
-                              fs::perms::group_read | fs::perms::others_read);
+  fs::permissions(config, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                              fs::perms::others_read);
   for (const auto& account : accounts) {
     Process registration(as_prosody_user({"prosodyctl", "--config", config.string(), "register",
                                           account.username, domain_, account.password}),
                          dir_ / "prosodyctl.log");
     if (registration.wait(30) != 0) {
-      throw std::runtime_error("prosodyctl could not register " + account.username + "@" +
-                               domain_ + " (see " + (dir_ / "prosodyctl.log").string() + ")");
+      throw std::runtime_error("prosodyctl could not register " + account.username + "@" + domain_ +
+                               " (see " + (dir_ / "prosodyctl.log").string() + ")");
     }
   }
   start();
@@ -226,9 +224,9 @@ void LocalProsody::start() {
       dir_ / "prosody.log");
   if (!wait_for_tcp_port(port_, 20)) {
     process_.reset();
-    throw std::runtime_error("prosody did not accept connections on 127.0.0.1:" +
-                             std::to_string(port_) + " within 20 s (see " +
-                             (dir_ / "prosody.log").string() + ")");
+    throw std::runtime_error(
+        "prosody did not accept connections on 127.0.0.1:" + std::to_string(port_) +
+        " within 20 s (see " + (dir_ / "prosody.log").string() + ")");
   }
 }
 

@@ -10,7 +10,7 @@ namespace agent {
 
 struct RunOptions {
   std::string config_path;
-  bool dry_run = false;             // --dry-run: decide and log, never POST/DELETE
+  bool dry_run = false;                  // --dry-run: decide and log, never POST/DELETE
   std::optional<std::string> log_level;  // overrides the config / default "info"
 };
 int run_daemon(const RunOptions& options);

@@ -4,6 +4,7 @@
 // and `root_pass` fields and never printed by anything in this module.
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,7 @@ struct XmppSection {
   std::string domain;    // required, e.g. auth.meet.example.com
   std::string username;  // required
   std::string password_file = "/etc/jvb-autoscaler/xmpp.pass";
-  std::string brewery;   // default: jvbbrewery@internal.<domain>
+  std::string brewery;  // default: jvbbrewery@internal.<domain>
   std::string nickname = "jvb-autoscaler";
   std::optional<std::string> advertise_host;  // default: host
   std::string tls = "required";               // required | optional | disabled
@@ -52,8 +53,8 @@ struct LinodeSection {
   bool private_ip = true;
   std::optional<int64_t> firewall_id;
   std::optional<std::string> user_data_file = "/etc/jvb-autoscaler/jvb-cloud-init.yaml";
-  std::string token;                      // secret: LINODE_TOKEN or token_file
-  std::optional<std::string> root_pass;   // secret
+  std::string token;                              // secret: LINODE_TOKEN or token_file
+  std::optional<std::string> root_pass;           // secret
   std::optional<std::string> user_data_template;  // content of user_data_file
 };
 
@@ -77,15 +78,19 @@ struct Config {
 };
 
 struct ConfigResult {
-  std::optional<Config> config;        // set when there is no error
-  std::vector<std::string> errors;     // "<key.path>: <problem>" each
-  std::vector<std::string> warnings;   // e.g. a world-readable secret file
+  std::optional<Config> config;       // set when there is no error
+  std::vector<std::string> errors;    // "<key.path>: <problem>" each
+  std::vector<std::string> warnings;  // e.g. a world-readable secret file
 };
 
 ConfigResult load_config(const std::string& path, ConfigUse use);
 // Same rules on an already parsed document (tests, fuzzing). Files named in it are read
 // according to `use`.
 ConfigResult parse_config(const nlohmann::json& document, ConfigUse use);
+
+// Prints every warning and error of `result` on `out`, each prefixed by the file, e.g.
+// "config.json: scaling.min_bridges: (5) must not exceed scaling.max_bridges (3)".
+void print_config_problems(const std::string& path, const ConfigResult& result, std::ostream& out);
 
 // The simulate command's defaults when no --config is given.
 Config default_config();

@@ -17,8 +17,8 @@ struct HttpUrl {
 bool parse_http_url(const std::string& url, HttpUrl& out, std::string& error);
 
 struct HttpOutcome {
-  int status = 0;      // 0: no HTTP answer (connection refused, timeout, ...)
-  std::string error;   // one sentence when status is 0
+  int status = 0;     // 0: no HTTP answer (connection refused, timeout, ...)
+  std::string error;  // one sentence when status is 0
 };
 
 // POSTs `body` (JSON) to `url`; `done` runs on `io` once, after an answer or `timeout_seconds`.
