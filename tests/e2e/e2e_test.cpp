@@ -3,6 +3,9 @@
 // bounded. The cluster fixture lives in cluster_fixture.h (shared with tests/faults).
 #include <gtest/gtest.h>
 
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -144,12 +147,31 @@ TEST_F(Cluster, DryRunDecidesButNeverCreates) {
   EXPECT_TRUE(instances().empty());
 }
 
+// GET /metrics from the daemon (plain Beast client, loopback only).
+std::string http_get_metrics(int port) {
+  namespace beast = boost::beast;
+  boost::asio::io_context io;
+  beast::tcp_stream stream(io);
+  stream.expires_after(std::chrono::seconds(5));
+  stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"),
+                                                static_cast<uint16_t>(port)));
+  beast::http::request<beast::http::empty_body> request(beast::http::verb::get, "/metrics", 11);
+  request.set(beast::http::field::host, "127.0.0.1");
+  beast::http::write(stream, request);
+  beast::flat_buffer buffer;
+  beast::http::response<beast::http::string_body> response;
+  beast::http::read(stream, buffer, response);
+  return response.body();
+}
+
 TEST_F(Cluster, SecretsNeverReachLogsStatusOrMetrics) {
   start_static_bridge(90);
   start_daemon(config());
   ASSERT_TRUE(eventually([&] { return instances().size() == 1; }, 30)) << agent_log();
+  const std::string metrics = http_get_metrics(metrics_port_);
+  ASSERT_NE(metrics.find("jvb_autoscaler_build_info"), std::string::npos) << metrics;
   const std::string everything = read_file(dir_->path() / "agent.log") + status().dump() +
-                                 read_file(dir_->path() / "state.json");
+                                 read_file(dir_->path() / "state.json") + metrics;
   for (const char* secret : {"e2e-agent-secret", "e2e-token-secret"}) {
     EXPECT_EQ(everything.find(secret), std::string::npos) << secret;
   }
