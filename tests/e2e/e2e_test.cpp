@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <thread>
 
@@ -175,6 +176,46 @@ TEST_F(Cluster, SecretsNeverReachLogsStatusOrMetrics) {
   for (const char* secret : {"e2e-agent-secret", "e2e-token-secret"}) {
     EXPECT_EQ(everything.find(secret), std::string::npos) << secret;
   }
+}
+
+std::string iso_utc_in(int seconds_from_now) {
+  const std::time_t when = std::time(nullptr) + seconds_from_now;
+  std::tm utc{};
+  gmtime_r(&when, &utc);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+// Issue 11: an announced event raises min_bridges prewarm_seconds (default 300 s) before it
+// starts, so bridges are created ahead of the crowd; runtime events survive a restart.
+TEST_F(Cluster, ScheduledEventCreatesBridgesBeforeItStartsAndSurvivesRestart) {
+  start_static_bridge(10);
+  start_daemon(config());
+  json reply = ctl({{"cmd", "event-add"},
+                    {"name", "all-hands"},
+                    {"start", iso_utc_in(200)},
+                    {"end", iso_utc_in(400)},
+                    {"min_bridges", 3}});
+  ASSERT_TRUE(reply.value("ok", false)) << reply.dump();
+  // jvb1 + two managed bridges = 3 non-draining bridges, well before the event starts.
+  ASSERT_TRUE(eventually([&] { return instances().size() == 2; }, 30)) << agent_log();
+  json now = status();
+  EXPECT_EQ(now["min"], 3);
+  EXPECT_EQ(now["schedule"]["window"], "all-hands") << now["schedule"].dump();
+  const std::string metrics = http_get_metrics(metrics_port_);
+  EXPECT_NE(metrics.find("jvb_autoscaler_schedule_min_bridges 3"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("jvb_autoscaler_schedule_active{window=\"all-hands\"} 1"),
+            std::string::npos)
+      << metrics;
+  // The event is in the state file: a restarted daemon still has it.
+  EXPECT_EQ(daemon_->terminate(), 0) << agent_log();
+  start_daemon(config());
+  const json schedule = ctl({{"cmd", "schedule"}});
+  EXPECT_EQ(schedule["window"], "all-hands") << schedule.dump();
+  EXPECT_TRUE(ctl({{"cmd", "event-remove"}, {"name", "all-hands"}}).value("ok", false));
+  EXPECT_TRUE(eventually([&] { return status()["min"] == 1; }, 10));
+  EXPECT_EQ(instances().size(), 2u);  // nothing created twice by the restart
 }
 
 }  // namespace
