@@ -272,6 +272,7 @@ void parse_xmpp(const json* section, ConfigUse use, Config& config, ConfigResult
   r.choice("tls", x.tls, {"required", "optional", "disabled"});
   r.boolean("verify_certificate", x.verify_certificate);
   r.optional_text("ca_file", x.ca_file);
+  r.number("stats_timeout_seconds", x.stats_timeout_seconds, 1, 3'600, false);
   if (x.brewery.empty() && !x.domain.empty()) x.brewery = "jvbbrewery@internal." + x.domain;
   if (!x.brewery.empty() && x.brewery.find('@') == std::string::npos) {
     r.error("xmpp.brewery", "must be a room JID like jvbbrewery@internal.auth.example.com, got \"" +

@@ -495,7 +495,9 @@ class Daemon::Impl {
     return false;
   }
 
-  double silence_timeout() const { return std::max(60.0, 6 * config_.scaling.period_seconds); }
+  double silence_timeout() const {
+    return std::max(config_.xmpp.stats_timeout_seconds, 3 * config_.scaling.period_seconds);
+  }
 
   scaling::Snapshot build_snapshot(double now) {
     scaling::Snapshot snapshot;

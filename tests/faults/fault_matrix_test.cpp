@@ -212,10 +212,10 @@ TEST_F(FaultMatrix, ProsodyKilledMidScaleUpNothingDeletedInstanceAdopted) {
 // 2. A storm of 429s on every call: the client honours Retry-After, the daemon keeps
 // running and reaches the pinned count with exactly one POST per instance.
 TEST_F(FaultMatrix, RateLimitStormConvergesWithoutDuplicates) {
-  begin_row(2, "Linode 429 storm (20 x 429, Retry-After 1)", 60);
+  begin_row(2, "Linode 429 storm (8 x 429, Retry-After 1)", 60);
   start_static_bridge(20);
   start_daemon(config());
-  fault({{"rate_limit", 20}, {"retry_after_seconds", 1}});
+  fault({{"rate_limit", 8}, {"retry_after_seconds", 1}});
   const auto start = SteadyClock::now();
   ASSERT_TRUE(ctl({{"cmd", "scale-to"}, {"n", 3}}).value("ok", false));
   const auto took = converge(
@@ -227,14 +227,14 @@ TEST_F(FaultMatrix, RateLimitStormConvergesWithoutDuplicates) {
   ASSERT_TRUE(took) << agent_log();
   row_.converged_seconds = seconds_since(start);
   const json stats = json::parse(fake_->control("GET", "/__fake/stats"));
-  EXPECT_EQ(stats["by_status"].value("429", 0), 20) << stats.dump();
+  EXPECT_EQ(stats["by_status"].value("429", 0), 8) << stats.dump();
   std::this_thread::sleep_for(std::chrono::seconds(3));  // nothing more happens afterwards
   EXPECT_EQ(instances().size(), 2u) << agent_log();
   EXPECT_EQ(requests(kDeleteRoute), 0u);
   EXPECT_NE(log_text().find("429"), std::string::npos) << "the storm left no trace in the log";
   expect_no_orphans();
   EXPECT_TRUE(daemon_alive());
-  row_.outcome = "all 20 429s absorbed, 2 instances (as pinned), no duplicate, no delete";
+  row_.outcome = "all 8 429s absorbed, 2 instances (as pinned), no duplicate, no delete";
 }
 
 // 3. The API answers 503 for a long stretch while the load asks for a scale-down: the agent
@@ -373,7 +373,9 @@ TEST_F(FaultMatrix, InstanceThatNeverJoinsIsDeletedReportedAndReplaced) {
 TEST_F(FaultMatrix, SilentBridgeIsNotCapacityAndNotDeletedWhileUnknown) {
   begin_row(7, "bridge stops publishing (SIGSTOP), then resumes", 40);
   start_static_bridge(10);
-  start_daemon(config({{"min_bridges", 2}}));
+  json configuration = config({{"min_bridges", 2}});
+  configuration["xmpp"]["stats_timeout_seconds"] = 10;
+  start_daemon(configuration);
   ASSERT_TRUE(eventually([&] { return ready("jvb-as-1"); }, 40)) << agent_log();
   const pid_t frozen = hook_pid("jvb-as-1");
   ASSERT_GT(frozen, 0);
@@ -384,16 +386,16 @@ TEST_F(FaultMatrix, SilentBridgeIsNotCapacityAndNotDeletedWhileUnknown) {
     ~Thaw() { ::kill(-group, SIGCONT); }
   } thaw{frozen};
   const auto start = SteadyClock::now();
-  // The silence timeout is max(60 s, 6 periods).
+  // The silence timeout is max(xmpp.stats_timeout_seconds = 10 s, 3 periods).
   ASSERT_TRUE(eventually(
       [&] {
         const auto entry = bridge("jvb-as-1");
         return entry && (*entry)["stress"].is_null() && (*entry)["participants"].is_null();
       },
-      75))
+      25))
       << agent_log();
   const double unknown_after = seconds_since(start);
-  EXPECT_GE(unknown_after, 55);
+  EXPECT_GE(unknown_after, 8);
   // Load now allows a scale-down; the only candidate's stats are unknown: hold.
   ASSERT_TRUE(ctl({{"cmd", "set"}, {"key", "min"}, {"n", 1}}).value("ok", false));
   std::this_thread::sleep_for(std::chrono::seconds(6));

@@ -33,6 +33,9 @@ struct XmppSection {
   std::string tls = "required";               // required | optional | disabled
   bool verify_certificate = true;
   std::optional<std::string> ca_file;
+  // A bridge whose last presence is older than this (or than 3 periods, whichever is longer)
+  // has unknown stats: not counted as capacity, and it blocks scale-down.
+  double stats_timeout_seconds = 60;
   std::string password;  // secret, read from password_file
 
   const std::string& effective_advertise_host() const {
