@@ -55,12 +55,12 @@ TEST_F(Cluster, CtlScaleToPauseDrainAndAutoSteerTheFleet) {
   ASSERT_TRUE(eventually([&] { return instances().size() == 2; }, 30)) << agent_log();
   ASSERT_TRUE(eventually([&] { return bridges_in_state("ready") == 2; }, 30)) << agent_log();
   EXPECT_EQ(status()["override"], 3);
+  // Paused: no create even though a new pin asks for one more.
+  ASSERT_TRUE(ctl({{"cmd", "pause"}}).value("ok", false));
   // scale-to beyond max is clamped and reported.
   reply = ctl({{"cmd", "scale-to"}, {"n", 12}});
   EXPECT_EQ(reply["override"], 4);
   EXPECT_EQ(reply["clamped"], true);
-  // Paused: no create even though the pin asks for one more.
-  ASSERT_TRUE(ctl({{"cmd", "pause"}}).value("ok", false));
   std::this_thread::sleep_for(std::chrono::seconds(4));
   EXPECT_EQ(instances().size(), 2u) << agent_log();
   EXPECT_EQ(status()["paused"], true);
