@@ -1,5 +1,6 @@
 // Command-line parsing (CLI11) and dispatch to the sub-commands.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 
 #include "agent/commands.h"
@@ -150,6 +151,19 @@ int run_cli(int argc, char** argv) {
   demo_cmd->add_flag("--quiet", demo_options.quiet, "No live table, only the event log");
   demo_cmd->callback([&] { action = [&] { exit_code = demo(demo_options); }; });
 
+  // A mistyped command would otherwise read "A subcommand is required": name it instead.
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string first = argv[1];
+    const auto known = app.get_subcommands([](const CLI::App*) { return true; });
+    const bool is_known = std::any_of(known.begin(), known.end(),
+                                      [&](const CLI::App* sub) { return sub->get_name() == first; });
+    if (!is_known) {
+      std::cerr << "jvb-autoscaler: unknown command \"" << first
+                << "\" (commands: run, check-config, watch, ctl, simulate, demo)\n"
+                << "Run 'jvb-autoscaler --help' for usage.\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
