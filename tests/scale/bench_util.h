@@ -15,6 +15,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -147,6 +148,33 @@ inline double quantile_bound(const Histogram& before, const Histogram& after, do
     if (delta >= quantile * total) return bound;
   }
   return -1;
+}
+
+// The daemon configuration every benchmark runs with: the loopback Prosody and fake Linode
+// API, secrets (xmpp.pass, linode.token) in `secrets_dir`, socket and state in `run_dir`.
+inline nlohmann::json loopback_daemon_config(int prosody_port, const std::string& domain,
+                                             const std::string& api_url,
+                                             const std::filesystem::path& secrets_dir,
+                                             const std::filesystem::path& run_dir, int metrics_port,
+                                             nlohmann::json scaling) {
+  return {{"xmpp",
+           {{"host", "127.0.0.1"},
+            {"port", prosody_port},
+            {"domain", domain},
+            {"username", "autoscaler"},
+            {"password_file", (secrets_dir / "xmpp.pass").string()},
+            {"tls", "disabled"}}},
+          {"linode",
+           {{"api_url", api_url},
+            {"token_file", (secrets_dir / "linode.token").string()},
+            {"region", "us-lax"},
+            {"type", "g6-dedicated-2"},
+            {"image", "linode/debian12"},
+            {"user_data_file", nullptr}}},
+          {"scaling", std::move(scaling)},
+          {"metrics", {{"listen", "127.0.0.1:" + std::to_string(metrics_port)}}},
+          {"control", {{"socket", (run_dir / "control.sock").string()}}},
+          {"state_file", (run_dir / "state.json").string()}};
 }
 
 }  // namespace scale_bench

@@ -121,29 +121,12 @@ Row measure(int bridges, const Settings& settings) {
 
   const int metrics_port = agent::local::free_tcp_port();
   const fs::path socket = dir.path() / "control.sock";
-  const json config = {
-      {"xmpp",
-       {{"host", "127.0.0.1"},
-        {"port", prosody.port()},
-        {"domain", kDomain},
-        {"username", "autoscaler"},
-        {"password_file", (dir.path() / "xmpp.pass").string()},
-        {"tls", "disabled"}}},
-      {"linode",
-       {{"api_url", fake.api_url()},
-        {"token_file", (dir.path() / "linode.token").string()},
-        {"region", "us-lax"},
-        {"type", "g6-dedicated-2"},
-        {"image", "linode/debian12"},
-        {"user_data_file", nullptr}}},
+  const json config = loopback_daemon_config(
+      prosody.port(), kDomain, fake.api_url(), dir.path(), dir.path(), metrics_port,
       // Swarm stress stays within the thresholds: the daemon observes and decides, holds.
-      {"scaling",
-       {{"min_bridges", 1},
-        {"max_bridges", 10000},
-        {"period_seconds", static_cast<int>(std::max(1.0, settings.interval_seconds))}}},
-      {"metrics", {{"listen", "127.0.0.1:" + std::to_string(metrics_port)}}},
-      {"control", {{"socket", socket.string()}}},
-      {"state_file", (dir.path() / "state.json").string()}};
+      json{{"min_bridges", 1},
+           {"max_bridges", 10000},
+           {"period_seconds", static_cast<int>(std::max(1.0, settings.interval_seconds))}});
   std::ofstream(dir.path() / "config.json") << config.dump(2);
   agent::local::Process daemon({JVB_AUTOSCALER_BINARY, "run", "--config",
                                 (dir.path() / "config.json").string(), "--log-level", "warn"},

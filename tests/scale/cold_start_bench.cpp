@@ -58,26 +58,10 @@ Run cold_start(const agent::local::TempDir& dir, const agent::local::LocalProsod
   fs::create_directories(run_dir);
   const fs::path socket = run_dir / "control.sock";
   const int metrics_port = agent::local::free_tcp_port();
-  const json config = {
-      {"xmpp",
-       {{"host", "127.0.0.1"},
-        {"port", prosody.port()},
-        {"domain", kDomain},
-        {"username", "autoscaler"},
-        {"password_file", (dir.path() / "xmpp.pass").string()},
-        {"tls", "disabled"}}},
-      {"linode",
-       {{"api_url", fake.api_url()},
-        {"token_file", (dir.path() / "linode.token").string()},
-        {"region", "us-lax"},
-        {"type", "g6-dedicated-2"},
-        {"image", "linode/debian12"},
-        {"user_data_file", nullptr}}},
+  const json config = loopback_daemon_config(
+      prosody.port(), kDomain, fake.api_url(), dir.path(), run_dir, metrics_port,
       // The default period_seconds (10): the first decision must not wait for a period.
-      {"scaling", {{"min_bridges", 1}, {"max_bridges", 10000}}},
-      {"metrics", {{"listen", "127.0.0.1:" + std::to_string(metrics_port)}}},
-      {"control", {{"socket", socket.string()}}},
-      {"state_file", (run_dir / "state.json").string()}};
+      json{{"min_bridges", 1}, {"max_bridges", 10000}});
   std::ofstream(run_dir / "config.json") << config.dump(2);
   run.load = load_average();
   // A fresh state file each run: nothing is known but the instance list. No instance joins the
