@@ -15,12 +15,78 @@ std::string_view to_string(BridgeState state) noexcept {
       return "ready";
     case BridgeState::kDraining:
       return "draining";
+    case BridgeState::kShuttingDown:
+      return "shutting_down";
     case BridgeState::kDeleting:
       return "deleting";
     case BridgeState::kFailed:
       return "failed";
+    case BridgeState::kUnhealthy:
+      return "unhealthy";
+    case BridgeState::kLost:
+      return "lost";
   }
   return "unknown";
+}
+
+std::string_view to_string(Reason reason) noexcept {
+  switch (reason) {
+    case Reason::kStressHigh:
+      return "stress_high";
+    case Reason::kStressLow:
+      return "stress_low";
+    case Reason::kBelowMin:
+      return "below_min";
+    case Reason::kAboveMax:
+      return "above_max";
+    case Reason::kPinned:
+      return "pinned";
+    case Reason::kOperator:
+      return "manual";
+    case Reason::kReplacement:
+      return "replacement";
+    case Reason::kDrainedEmpty:
+      return "drained";
+    case Reason::kDrainTimeout:
+      return "drain_timeout";
+    case Reason::kLeftBrewery:
+      return "left_brewery";
+    case Reason::kBootTimeout:
+      return "boot_timeout";
+    case Reason::kUnhealthy:
+      return "unhealthy";
+    case Reason::kLost:
+      return "lost";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(Action action) noexcept {
+  switch (action) {
+    case Action::kNone:
+      return "none";
+    case Action::kScaleUp:
+      return "scale_up";
+    case Action::kScaleDown:
+      return "scale_down";
+    case Action::kHold:
+      return "hold";
+    case Action::kPinned:
+      return "pinned";
+    case Action::kPaused:
+      return "paused";
+    case Action::kDrain:
+      return "drain";
+    case Action::kRemove:
+      return "remove";
+  }
+  return "unknown";
+}
+
+int Decision::create_count() const noexcept {
+  int count = 0;
+  for (const auto& create : creates) count += create.count;
+  return count;
 }
 
 namespace {
@@ -48,7 +114,25 @@ std::string join(const std::vector<std::string>& parts) {
   return joined;
 }
 
+// The deprecated string/name fields, derived from the typed ones.
+void fill_deprecated_fields(Decision& decision) {
+  decision.create = decision.create_count();
+  decision.drain.clear();
+  for (const auto& drain : decision.drains) decision.drain.push_back(drain.bridge);
+  decision.remove.clear();
+  decision.failed.clear();
+  for (const auto& deletion : decision.deletes) {
+    decision.remove.push_back(deletion.bridge);
+    if (deletion.reason == Reason::kBootTimeout) decision.failed.push_back(deletion.bridge);
+  }
+  for (const auto& shutdown : decision.shutdowns) decision.remove.push_back(shutdown.bridge);
+  decision.action = std::string(to_string(decision.outcome));
+  decision.reason = explain(decision);
+}
+
 }  // namespace
+
+std::string explain(const Decision& decision) { return join(decision.notes); }
 
 void Policy::reset() noexcept {
   periods_above_ = 0;
@@ -91,7 +175,10 @@ Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effecti
         ++draining_count;
         break;
       case BridgeState::kDeleting:
-        ++deleting_count;
+      case BridgeState::kShuttingDown:
+      case BridgeState::kUnhealthy:
+      case BridgeState::kLost:
+        ++deleting_count;  // exist (max_bridges counts them), not capacity
         break;
       case BridgeState::kFailed:
         break;
@@ -104,10 +191,11 @@ Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effecti
     periods_below_ = 0;
     load_samples_.clear();
     decision.desired = ready_count + provisioning_count;
-    decision.action = "hold";
-    decision.reason = "blind (brewery or instance list unavailable): hold at " +
-                      std::to_string(decision.desired) +
-                      " bridges, nothing created, drained or deleted";
+    decision.outcome = Action::kHold;
+    decision.notes.push_back("blind (brewery or instance list unavailable): hold at " +
+                             std::to_string(decision.desired) +
+                             " bridges, nothing created, drained or deleted");
+    fill_deprecated_fields(decision);
     return decision;
   }
 
@@ -120,10 +208,10 @@ Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effecti
     if (bridge.state == BridgeState::kDraining) {
       const double draining_for = now - bridge.state_since;
       if (bridge.drained_empty) {
-        decision.remove.push_back(bridge.name);
+        decision.deletes.push_back({bridge.name, Reason::kDrainedEmpty});
         notes.push_back(bridge.name + " drained empty: delete");
       } else if (draining_for >= config.drain_timeout_seconds) {
-        decision.remove.push_back(bridge.name);
+        decision.deletes.push_back({bridge.name, Reason::kDrainTimeout});
         notes.push_back(bridge.name + " drain timed out after " + format_number(draining_for, 0) +
                         " s with " +
                         (bridge.participants ? std::to_string(*bridge.participants) : "unknown") +
@@ -135,8 +223,7 @@ Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effecti
       --draining_count;
     } else if (bridge.state == BridgeState::kProvisioning &&
                now - bridge.state_since >= config.boot_timeout_seconds) {
-      decision.remove.push_back(bridge.name);
-      decision.failed.push_back(bridge.name);
+      decision.deletes.push_back({bridge.name, Reason::kBootTimeout});
       removed.insert(bridge.name);
       --provisioning_count;
       notes.push_back(bridge.name + " did not join within " +
@@ -176,7 +263,7 @@ Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effecti
     }
     if (found->state == BridgeState::kProvisioning) {
       // Not in the brewery yet, so it carries no conference: delete it directly.
-      decision.remove.push_back(name);
+      decision.deletes.push_back({name, Reason::kOperator});
       removed.insert(name);
       --provisioning_count;
       notes.push_back(name + " drain requested while provisioning: delete");
@@ -187,7 +274,7 @@ Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effecti
       notes.push_back("drain of " + name + " deferred: it is the last ready bridge");
       continue;
     }
-    decision.drain.push_back(name);
+    decision.drains.push_back({name, Reason::kOperator});
     draining_now.insert(name);
     --ready_remaining;
     notes.push_back(name + " drained on request");
@@ -328,12 +415,15 @@ Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effecti
     desired = *snapshot.overrides.pinned;
     load_reason = "pinned to " + std::to_string(desired) + " (load says: " + load_reason + ")";
   }
+  bool replacement = false;
   if (last_ready_deferred && provisioning_count == 0 && desired <= current) {
+    replacement = true;
     desired = current + 1;  // a replacement first, then the requested drain
     notes.push_back("a replacement is created before the last ready bridge drains");
   }
   const int clamped = std::clamp(desired, min_bridges, max_bridges);
   const bool capped_by_max = clamped < desired;
+  const bool raised_by_min = clamped > desired;
   if (clamped != desired) {
     notes.push_back(clamped > desired
                         ? "min_bridges " + std::to_string(min_bridges) + " raises " +
@@ -355,14 +445,21 @@ Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effecti
       blocked = true;
       notes.push_back("paused: would create " + std::to_string(wanted));
     } else {
-      decision.create = std::min(wanted, room);
-      if (decision.create < wanted) {
+      const int count = std::min(wanted, room);
+      if (count < wanted) {
         notes.push_back("max_bridges " + std::to_string(max_bridges) + " reached (" +
                         std::to_string(existing) + " bridges exist, draining included): create " +
-                        std::to_string(decision.create) + " of " + std::to_string(wanted));
-        if (decision.create == 0) blocked = true;
+                        std::to_string(count) + " of " + std::to_string(wanted));
+        if (count == 0) blocked = true;
       }
-      acted_up = decision.create > 0;
+      if (count > 0) {
+        const Reason why = pinned          ? Reason::kPinned
+                           : raised_by_min ? Reason::kBelowMin
+                           : replacement   ? Reason::kReplacement
+                                           : Reason::kStressHigh;
+        decision.creates.push_back({count, why});
+      }
+      acted_up = count > 0;
     }
   } else if (desired < current) {
     const int wanted = current - desired;
@@ -407,7 +504,9 @@ Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effecti
             break;
           }
         }
-        decision.drain.push_back(victim->name);
+        decision.drains.push_back({victim->name, pinned          ? Reason::kPinned
+                                                 : capped_by_max ? Reason::kAboveMax
+                                                                 : Reason::kStressLow});
         // Keep the reason one readable line: name the first few victims only.
         if (drained < kNamedVictims) {
           notes.push_back("drain " + victim->name + " (" +
@@ -439,22 +538,23 @@ Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effecti
     periods_below_ = 0;
   }
   if (acted_up) {
-    decision.action = pinned ? "pinned" : "scale_up";
+    decision.outcome = pinned ? Action::kPinned : Action::kScaleUp;
   } else if (acted_down) {
-    decision.action = pinned ? "pinned" : "scale_down";
+    decision.outcome = pinned ? Action::kPinned : Action::kScaleDown;
   } else if (paused && blocked) {
-    decision.action = "paused";
+    decision.outcome = Action::kPaused;
   } else if (blocked) {
-    decision.action = "hold";
-  } else if (!decision.drain.empty()) {
-    decision.action = "drain";
-  } else if (!decision.remove.empty()) {
-    decision.action = "remove";
+    decision.outcome = Action::kHold;
+  } else if (!decision.drains.empty()) {
+    decision.outcome = Action::kDrain;
+  } else if (!decision.deletes.empty() || !decision.shutdowns.empty()) {
+    decision.outcome = Action::kRemove;
   } else if (pinned) {
-    decision.action = "pinned";
+    decision.outcome = Action::kPinned;
   }
   notes.insert(notes.begin(), load_reason);
-  decision.reason = join(notes);
+  decision.notes = std::move(notes);
+  fill_deprecated_fields(decision);
   return decision;
 }
 
