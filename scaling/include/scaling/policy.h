@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "scaling/config.h"
+#include "scaling/recommender.h"
 
 namespace scaling {
 
@@ -152,21 +153,25 @@ struct Decision {
 // The one-sentence explanation of a decision for logs and `ctl status` (pure).
 std::string explain(const Decision& decision);
 
-// The target policy treats a mean stress within ±10 % of target_stress as "on target" (no
-// change), so that small fluctuations do not flap the fleet (HPA's default tolerance).
-inline constexpr double kTargetTolerance = 0.1;
-
-// The decision engine. Holds only what a policy must remember between periods (consecutive
-// periods above/below the thresholds, the last action time for the cooldown, and the target
-// policy's recent recommendations). The caller calls decide() once per `period_seconds`.
+// The decision engine: a short sequence of small pure stages (policy.cpp) — cleanup of the
+// lifecycle (drained, timed-out drains, shut-down, failed boots, unhealthy/lost), operator
+// requests, the load's recommendation (threshold or target recommender), bounds
+// (pin, replacement, min/max), then acting on the difference (undrain before create; drain
+// victims). It holds only what must be remembered between periods (the recommenders' streaks
+// and window, the last action time for the cooldown, the trend's samples). The caller calls
+// decide() once per `period_seconds`.
 //
-// Rules (DESIGN section 5): provisioning bridges count as capacity at zero stress, draining
-// ones never count; min/desired count non-draining bridges, max caps every existing bridge;
-// the scale-down victim is the managed ready bridge with the fewest participants (ties: the
-// smallest name); the last ready bridge is never drained; unmanaged bridges are never drained
-// or deleted; snapshot.blind holds everything (no create, drain or delete); a ready bridge with
-// unknown stats blocks scale-down (load-driven or pinned), but drained or timed-out drains and
-// failed boots are still removed because that is decided from what the agent does see.
+// Rules (DESIGN section 5): only ready and provisioning bridges are capacity (provisioning at
+// zero stress); draining, shutting-down, unhealthy and lost ones never count; min/desired count
+// ready + provisioning bridges, max caps every existing bridge; the scale-down victim is the
+// managed ready bridge with the fewest participants (bridges without participants after those,
+// by stress; ties: the smallest name); the last ready bridge is never drained; unmanaged
+// bridges and foreign drains are never drained, undrained, shut down or deleted; snapshot.blind
+// holds everything; a ready bridge with unknown stress blocks scale-down (load-driven or
+// pinned), but cleanup still happens because that is decided from what the agent does see.
+// An instance whose bridge is in the brewery with participants is never deleted: a drain
+// that times out asks for a graceful shutdown, and the delete follows once the bridge has left
+// the brewery or reported itself empty.
 class Policy {
  public:
   Decision decide(const Snapshot& snapshot, const EffectiveConfig& effective);
@@ -175,14 +180,12 @@ class Policy {
   void reset() noexcept;
 
  private:
-  struct Recommendation {
-    double time;
-    int count;
-  };
-  int periods_above_ = 0;
-  int periods_below_ = 0;
+  Recommender& recommender(PolicyKind kind) noexcept;
+  double project(double now, double stress_sum, bool enabled, const ScalingConfig& config);
+
+  ThresholdRecommender threshold_;
+  TargetRecommender target_;
   std::optional<double> last_action_time_;
-  std::deque<Recommendation> recommendations_;  // target policy: stabilisation window
   struct LoadSample {
     double time;
     double stress_sum;
