@@ -7,6 +7,7 @@
                                    with BIN (a built jvb-autoscaler), also `check-config`.
 Exit 0 on success; on failure one line per problem on stderr and exit 1.
 """
+import base64
 import json
 import os
 import re
@@ -70,6 +71,13 @@ def test_cloud_init(repo):
     for placeholder, value in STAGE2.items():
         stage2 = stage2.replace(placeholder, value)
     check("{{" not in stage2 and "}}" not in stage2, "stage 2 left a {{...}} placeholder")
+    # What the agent sends: the substituted template base64-encoded once as metadata.user_data
+    # (DESIGN section 4). Decoded once, as cloud-init's Akamai datasource does, it must be the
+    # cloud-config itself; a stage-1 file that were already base64 would fail here.
+    sent = base64.b64encode(stage2.encode()).decode()
+    decoded = base64.b64decode(sent, validate=True).decode()
+    check(decoded.startswith("#cloud-config\n"),
+          "the agent's user data, decoded once, starts with %r instead of #cloud-config" % decoded[:20])
     check(stage2.startswith("#cloud-config\n"), "rendered user data must start with #cloud-config")
     document = yaml.safe_load(stage2)
     if not check(isinstance(document, dict), "rendered user data is not a YAML mapping"):
