@@ -52,6 +52,56 @@ STAGE2 = {
 }
 
 
+# Dotted jvb.conf keys JVB reads, from jitsi-videobridge jvb/src/main/resources/reference.conf
+# (master, 2026-08, commit a29d97d1) and, under apis.xmpp-client.configs.<id>, the property names
+# of jicoco's MucClientConfiguration.java. The bootstrap must write no other key.
+JVB_KEYS = {
+    "videobridge.apis.xmpp-client.stats-filter.enabled",
+    "videobridge.apis.rest.enabled",
+    "videobridge.rest.drain.enabled",
+    "videobridge.rest.shutdown.enabled",
+    "videobridge.shutdown.graceful-shutdown-max-duration",
+    "videobridge.http-servers.private.host",
+    "videobridge.http-servers.private.port",
+    "videobridge.http-servers.public.port",
+    "videobridge.websockets.enabled",
+    "videobridge.websockets.domains",
+    "videobridge.websockets.tls",
+    "videobridge.websockets.server-id",
+    "videobridge.relay.enabled",
+    "videobridge.relay.region",
+    "videobridge.relay.relay-id",
+}
+MUC_CLIENT_PROPERTIES = {"HOSTNAME", "DOMAIN", "USERNAME", "PASSWORD", "MUC_JIDS", "MUC_NICKNAME",
+                         "DISABLE_CERTIFICATE_VERIFICATION", "IQ_HANDLER_MODE"}
+
+
+def hocon_keys(conf):
+    """Dotted path -> value of the `key = value` lines of the (simple, one key per line) jvb.conf."""
+    path, keys = [], {}
+    for raw in conf.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.endswith("{"):
+            path.append(line[:-1].strip())
+        elif line == "}":
+            path.pop()
+        elif "=" in line:
+            key, value = line.split("=", 1)
+            keys[".".join(path + [key.strip()])] = value.strip()
+    return keys
+
+
+def check_jvb_keys(conf):
+    for key in hocon_keys(conf):
+        prefix = "videobridge.apis.xmpp-client.configs."
+        if key.startswith(prefix):
+            check(key.rsplit(".", 1)[1] in MUC_CLIENT_PROPERTIES, "jvb.conf: %s is not a MucClientConfiguration property" % key)
+        else:
+            check(key in JVB_KEYS, "jvb.conf: JVB does not read %s (not in reference.conf)" % key)
+
+
 def test_cloud_init(repo):
     raw = open(os.path.join(repo, "deploy/cloud-init/jvb.yaml")).read()
     check(raw.startswith("#cloud-config\n"), "the template must start with #cloud-config")
@@ -63,6 +113,9 @@ def test_cloud_init(repo):
     with tempfile.TemporaryDirectory() as out_dir:
         render(repo, out_dir, password)
         stage1 = open(os.path.join(out_dir, "jvb-cloud-init.yaml")).read()
+        config = json.loads(open(os.path.join(out_dir, "config.json")).read())
+        render(repo, out_dir, password, ["jvb_autoscaler_graceful_shutdown_max_seconds=120"])
+        stage1_120 = open(os.path.join(out_dir, "jvb-cloud-init.yaml")).read()
     check("@@" not in stage1, "stage 1 left an @@TOKEN@@: %s" % re.findall(r"@@\w+@@", stage1))
     for placeholder in STAGE2:
         check(placeholder in stage1, "stage 1 (Ansible) lost the agent placeholder %s" % placeholder)
@@ -103,15 +156,43 @@ def test_cloud_init(repo):
         check(re.search(r'^\s*%s = "%s"$' % (key, re.escape(value)), conf, re.M),
               "jvb.conf: %s is not \"%s\"" % (key, value if key != "PASSWORD" else "<the vault password>"))
     check(re.search(r"drain \{\s*enabled = true", conf), "jvb.conf: the drain REST API is not enabled")
+    check_jvb_keys(conf)
+    # The graceful-shutdown endpoint the agent calls at drain_timeout (DESIGN section 4
+    # drain.shutdown_url) needs rest.shutdown.enabled and the COLIBRI REST API.
+    keys = hocon_keys(conf)
+    check(keys.get("videobridge.rest.shutdown.enabled") == "true", "jvb.conf: videobridge.rest.shutdown.enabled is not true")
+    check(keys.get("videobridge.apis.rest.enabled") == "true",
+          "jvb.conf: videobridge.apis.rest.enabled (needed by the shutdown API) is not true")
+    check(keys.get("videobridge.apis.xmpp-client.stats-filter.enabled") == "false",
+          "jvb.conf: the stats filter must stay off (participants and conferences are published)")
+    match = re.fullmatch(r"(\d+) seconds", keys.get("videobridge.shutdown.graceful-shutdown-max-duration", ""))
+    drain_timeout = config.get("scaling", {}).get("drain_timeout_seconds")
+    if check(match, "jvb.conf: no videobridge.shutdown.graceful-shutdown-max-duration"):
+        graceful = int(match.group(1))
+        check(0 < graceful < drain_timeout,
+              "graceful-shutdown-max-duration %d s is not within (0, drain_timeout_seconds %r)" % (graceful, drain_timeout))
+    check("graceful-shutdown-max-duration = 120 seconds" in stage1_120,
+          "graceful-shutdown-max-duration does not follow jvb_autoscaler_graceful_shutdown_max_seconds")
     check(re.search(r"private \{\s*host = \"__PRIVATE_IP__\"\s*port = 8080", conf),
           "jvb.conf: the private HTTP server must listen on the private IP, port 8080")
     check(re.search(r'server-id = "__PRIVATE_IP__"', conf), "jvb.conf: web socket server-id must be the private IP")
     check('region = "us-lax"' in conf, "jvb.conf: relay region is not the Linode region")
     check(stage2.count(password) == 1, "the XMPP password must appear once (in jvb.conf), found %d" % stage2.count(password))
 
-    sources = files.get("/etc/apt/sources.list.d/jitsi-stable.list", {}).get("content", "")
-    check("https://download.jitsi.org stable/" in sources, "Jitsi's stable Debian repository is not configured")
     script = files.get("/usr/local/sbin/jvb-bootstrap", {}).get("content", "")
+    # An apt source whose signed-by keyring does not exist yet makes the package_update
+    # of cloud-init fail: no source in write_files, the script writes it after the key.
+    check(not [p for p in files if p.startswith("/etc/apt/")],
+          "write_files must not write apt sources (their key does not exist yet at that stage)")
+    check('keyring=/usr/share/keyrings/jitsi-keyring.gpg' in script
+          and 'deb [signed-by=$keyring] https://download.jitsi.org stable/' in script,
+          "jvb-bootstrap does not configure Jitsi's stable repository signed by its keyring")
+    steps = ["https://download.jitsi.org/jitsi-key.gpg.key", "gpg --dearmor", 'mv "$keyring.tmp" "$keyring"',
+             "/etc/apt/sources.list.d/jitsi-stable.list", "apt-get update", "apt-get install"]
+    positions = [script.find(step) for step in steps]
+    check(-1 not in positions and positions == sorted(positions),
+          "jvb-bootstrap must fetch the key, install the keyring, then write the source, then update: %s"
+          % dict(zip(steps, positions)))
     check(script.startswith("#!/bin/sh"), "no /usr/local/sbin/jvb-bootstrap script")
     for rule in ("ufw allow 10000/udp", "ufw allow 22/tcp",
                  'ufw allow from "$meet_private_ip" to any port 9090 proto tcp',
