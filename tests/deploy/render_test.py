@@ -5,6 +5,8 @@
                                    replacement) of deploy/cloud-init/jvb.yaml -> YAML
   render_test.py config REPO [BIN] config.json.j2 -> JSON with only DESIGN section 4 keys;
                                    with BIN (a built jvb-autoscaler), also `check-config`.
+  render_test.py prosody REPO      the role's Prosody limits tasks applied to a Jitsi-style
+                                   host configuration, read back with Prosody's own parser.
 Exit 0 on success; on failure one line per problem on stderr and exit 1.
 """
 import base64
@@ -12,6 +14,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -300,12 +303,107 @@ def test_config(repo, binary):
         print("check-config: skipped, no jvb-autoscaler binary at %r" % binary)
 
 
+# A host configuration shaped like the one jitsi-meet-prosody's postinst installs
+# (/etc/prosody/conf.avail/<domain>.cfg.lua from prosody.cfg.lua-jvb.example, after its
+# substitutions and the ssl block it adds to the auth host); written for this test.
+JITSI_HOST_CONFIG = """plugin_paths = {{ "/usr/share/jitsi-meet/prosody-plugins/" }}
+muc_mapper_domain_base = "{domain}";
+unlimited_jids = {{
+    "focus@auth.{domain}",
+    "jvb@auth.{domain}"
+}}
+
+VirtualHost "{domain}"
+    authentication = "jitsi-anonymous"
+    modules_enabled = {{
+        "bosh";
+        "ping";
+    }}
+    main_muc = "conference.{domain}"
+
+Component "conference.{domain}" "muc"
+    storage = "memory"
+    admins = {{ "focus@auth.{domain}" }}
+
+Component "internal.auth.{domain}" "muc"
+    storage = "memory"
+    modules_enabled = {{
+        "ping";
+    }}
+    admins = {{ "focus@auth.{domain}", "jvb@auth.{domain}" }}
+
+VirtualHost "auth.{domain}"
+    ssl = {{
+        key = "/etc/prosody/certs/auth.{domain}.key";
+        certificate = "/etc/prosody/certs/auth.{domain}.crt";
+    }}
+    modules_enabled = {{
+        "limits_exception";
+    }}
+    authentication = "internal_hashed"
+
+Component "focus.{domain}" "client_proxy"
+    target_address = "focus@auth.{domain}"
+"""
+
+
+def prosody_view(repo, path, host):
+    """(unlimited jids, modules) of `host` as Prosody's parser reads `path`, or None without Prosody."""
+    lua = shutil.which("lua5.4")
+    if not lua or not os.path.exists("/usr/lib/prosody/core/configmanager.lua"):
+        return None
+    result = subprocess.run([lua, os.path.join(repo, "tests/deploy/prosody_config.lua"), path, host],
+                            capture_output=True, text=True, timeout=30)
+    if not check(result.returncode == 0, "Prosody cannot parse the configuration: " + result.stderr.strip()):
+        return set(), set()
+    lines = [line.split(" ", 1) for line in result.stdout.splitlines() if " " in line]
+    return ({v for k, v in lines if k == "unlimited"}, {v for k, v in lines if k == "module"})
+
+
+def test_prosody(repo):
+    domain = "203-0-113-10.ip.linodeusercontent.com"  # default_dns of render.yml
+    auth = "auth." + domain
+    with tempfile.TemporaryDirectory() as out_dir:
+        fixture = os.path.join(out_dir, "meet.cfg.lua")
+        with open(fixture, "w") as handle:
+            handle.write(JITSI_HOST_CONFIG.format(domain=domain))
+        before = prosody_view(repo, fixture, auth)
+        render(repo, out_dir, "Pw" + secrets.token_hex(12), ["prosody_fixture=" + fixture])
+        once = open(fixture).read()
+        render(repo, out_dir, "Pw" + secrets.token_hex(12), ["prosody_fixture=" + fixture])
+        twice = open(fixture).read()
+        after = prosody_view(repo, fixture, auth)
+        main_host = prosody_view(repo, fixture, domain)
+    ours = {"autoscaler@" + auth, "jvb-cluster@" + auth}
+    check(once == twice, "the Prosody limits tasks are not idempotent (a second run changed the file)")
+    check(once.count("JVB-AUTOSCALER UNLIMITED JIDS") == 2, "the exemption block is not in the file exactly once")
+    block_at = once.find("JVB-AUTOSCALER UNLIMITED JIDS")
+    check(once.rfind('VirtualHost "' + auth + '"', 0, block_at) > once.rfind("Component ", 0, block_at),
+          "the exemption block is not inside VirtualHost \"%s\"" % auth)
+    for jid in ours:
+        check('"%s"' % jid in once, "%s is not exempted from mod_limits" % jid)
+    if after is None:
+        print("prosody: Prosody is not installed, parsed check skipped (textual checks only)")
+    else:
+        jids, modules = after
+        check(before[0] == {"focus@" + auth, "jvb@" + auth}, "fixture: unexpected Jitsi list %s" % sorted(before[0]))
+        # What mod_limits (Prosody 0.12) and mod_limits_exception see for the auth host.
+        check(jids == ours | {"focus@" + auth, "jvb@" + auth},
+              "Prosody reads unlimited_jids for %s as %s; expected Jitsi's focus and jvb plus %s"
+              % (auth, sorted(jids), sorted(ours)))
+        check("limits_exception" in modules, "the auth host lost Jitsi's limits_exception module")
+        check(not (ours & main_host[0]), "our accounts must be exempted on the auth host only")
+        print("prosody: unlimited_jids on %s as Prosody reads them: %s" % (auth, ", ".join(sorted(jids))))
+
+
 def main():
-    if len(sys.argv) < 3 or sys.argv[1] not in ("cloud-init", "config"):
-        raise SystemExit("usage: render_test.py cloud-init|config REPO [BINARY]")
+    if len(sys.argv) < 3 or sys.argv[1] not in ("cloud-init", "config", "prosody"):
+        raise SystemExit("usage: render_test.py cloud-init|config|prosody REPO [BINARY]")
     repo = os.path.abspath(sys.argv[2])
     if sys.argv[1] == "cloud-init":
         test_cloud_init(repo)
+    elif sys.argv[1] == "prosody":
+        test_prosody(repo)
     else:
         test_config(repo, sys.argv[3] if len(sys.argv) > 3 else "")
     for problem in PROBLEMS:
