@@ -312,6 +312,7 @@ class Replay {
   int decide(double now, const EffectiveConfig& effective) {
     Snapshot snapshot;
     snapshot.now = now;
+    snapshot.can_undrain = hooks_.can_undrain;
     for (const auto& bridge : bridges_) {
       if (!bridge.alive) continue;
       BridgeView view;
@@ -323,25 +324,40 @@ class Replay {
       view.state_since = bridge.state_since;
       view.drained_empty = bridge.state == BridgeState::kDraining && bridge.participants == 0;
       view.created_at = bridge.created;
+      view.in_brewery = bridge.state != BridgeState::kProvisioning;
       snapshot.bridges.push_back(std::move(view));
     }
     const Decision decision = policy_.decide(snapshot, effective);
     ++report_.decisions;
-    for (const auto& name : decision.remove) {
-      const auto found = index_of_.find(name);
-      if (found == index_of_.end() || !bridges_[found->second].alive) continue;
-      delete_bridge(bridges_[found->second], now);
+    // Deletes are of empty bridges (or failed boots); a shutdown is a bridge leaving the brewery
+    // at once: Jicofo re-places its conferences and the instance is deleted.
+    for (const auto* list : {&decision.deletes, &decision.shutdowns}) {
+      for (const auto& action : *list) {
+        const auto found = index_of_.find(action.bridge);
+        if (found == index_of_.end() || !bridges_[found->second].alive) continue;
+        if (action.reason == Reason::kBootTimeout) ++report_.failed_bridges;
+        delete_bridge(bridges_[found->second], now);
+      }
     }
-    report_.failed_bridges += static_cast<int>(decision.failed.size());
-    for (const auto& name : decision.drain) {
-      const auto found = index_of_.find(name);
+    for (const auto& action : decision.undrains) {
+      const auto found = index_of_.find(action.bridge);
+      if (found == index_of_.end() || !bridges_[found->second].alive) continue;
+      SimBridge& bridge = bridges_[found->second];
+      if (bridge.state != BridgeState::kDraining) continue;
+      bridge.state = BridgeState::kReady;
+      bridge.state_since = now;
+      ++report_.releases;
+    }
+    for (const auto& action : decision.drains) {
+      const auto found = index_of_.find(action.bridge);
       if (found == index_of_.end() || !bridges_[found->second].alive) continue;
       bridges_[found->second].state = BridgeState::kDraining;
       bridges_[found->second].state_since = now;
       ++report_.scale_downs;
     }
-    for (int i = 0; i < decision.create; ++i) add_bridge(now, BridgeState::kProvisioning);
-    report_.scale_ups += decision.create;
+    const int creates = decision.create_count();
+    for (int i = 0; i < creates; ++i) add_bridge(now, BridgeState::kProvisioning);
+    report_.scale_ups += creates;
     if (hooks_.observer) hooks_.observer(snapshot, decision);
     return decision.desired;
   }

@@ -63,6 +63,9 @@ struct ReplayHooks {
   DecisionObserver observer;
   std::vector<TimelineRow>* timeline = nullptr;  // filled once per period when set
   double timeline_period_seconds = 0;            // plans only (no decision period): 0 means 60 s
+  // The simulated agent can undo its drains (Snapshot::can_undrain); false measures the policy
+  // without "undrain before create".
+  bool can_undrain = true;
 };
 
 // A fleet plan made offline (the clairvoyant planner in tests/bench), replayed by the same
