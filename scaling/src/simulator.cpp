@@ -325,6 +325,16 @@ class Replay {
       view.drained_empty = bridge.state == BridgeState::kDraining && bridge.participants == 0;
       view.created_at = bridge.created;
       view.in_brewery = bridge.state != BridgeState::kProvisioning;
+      if (!bridge.conferences.empty()) {
+        double oldest = now;
+        double newest = 0;
+        for (const std::size_t index : bridge.conferences) {
+          oldest = std::min(oldest, conferences_[index].start_s);
+          newest = std::max(newest, conferences_[index].start_s);
+        }
+        view.oldest_conference_age = now - oldest;
+        view.newest_conference_age = now - newest;
+      }
       snapshot.bridges.push_back(std::move(view));
     }
     const Decision decision = policy_.decide(snapshot, effective);

@@ -60,6 +60,10 @@ bool apply_setting(ScalingConfig& config, const std::string& setting) {
       {"billing_drain_lead_seconds", [&] { config.billing_drain_lead_seconds = value; }},
       {"trend_window_seconds", [&] { config.trend_window_seconds = value; }},
       {"lookahead_seconds", [&] { config.lookahead_seconds = value; }},
+      {"predictive_headroom_seconds", [&] { config.predictive_headroom_seconds = value; }},
+      {"learn_drain_lead", [&] { config.learn_drain_lead = value != 0; }},
+      {"drain_by_age", [&] { config.drain_by_age = value != 0; }},
+      {"no_yoyo", [&] { config.no_yoyo = value != 0; }},
       {"policy_target",
        [&] { config.policy = value != 0 ? PolicyKind::kTarget : PolicyKind::kThreshold; }},
   };
@@ -72,6 +76,7 @@ bool apply_setting(ScalingConfig& config, const std::string& setting) {
 struct Profile {
   std::string name;
   ScalingConfig config;
+  bool can_undrain = true;
 };
 
 // Sums over the seeds of one kind for one strategy.
@@ -209,15 +214,47 @@ std::vector<Profile> all_profiles() {
   old_contract.target_stress = 0.6;
   old_contract.drain_timeout_seconds = 3600;
   old_contract.billing_period_seconds = 0;
+  old_contract.billing_drain_lead_seconds = 600;
   old_contract.lookahead_seconds = 0;
+  old_contract.predictive_headroom_seconds = 0;
+  old_contract.learn_drain_lead = false;
+  old_contract.drain_by_age = false;
+  old_contract.no_yoyo = false;
   profiles.push_back({"old-contract", old_contract});
   ScalingConfig old_target = old_contract;
   old_target.policy = PolicyKind::kTarget;
   profiles.push_back({"old-contract-target", old_target});
-  profiles.push_back({"recommended", scaling::recommended_scaling_config()});
-  ScalingConfig recommended_target = scaling::recommended_scaling_config();
-  recommended_target.policy = PolicyKind::kTarget;
-  profiles.push_back({"recommended-target", recommended_target});
+  // The levers, each alone on top of the old recommended profile, then combined.
+  ScalingConfig base = old_contract;
+  base.scale_up_threshold = 0.45;
+  base.scale_down_threshold = 0.18;
+  base.target_stress = 0.4;
+  base.drain_timeout_seconds = 7200;
+  base.billing_period_seconds = 3600;
+  base.billing_drain_lead_seconds = 600;
+  base.trend_window_seconds = 60;
+  base.lookahead_seconds = 180;
+  profiles.push_back({"old-recommended", base});
+  Profile no_undrain{"  without undrain", base, false};
+  profiles.push_back(no_undrain);
+  ScalingConfig headroom = base;
+  headroom.predictive_headroom_seconds = 300;
+  profiles.push_back({"  + predictive headroom", headroom});
+  ScalingConfig lead = base;
+  lead.learn_drain_lead = true;
+  profiles.push_back({"  + learnt drain lead", lead});
+  ScalingConfig age = base;
+  age.drain_by_age = true;
+  profiles.push_back({"  + drain by age", age});
+  ScalingConfig yoyo = base;
+  yoyo.no_yoyo = true;
+  profiles.push_back({"  + no yo-yo", yoyo});
+  ScalingConfig combined = base;
+  combined.predictive_headroom_seconds = 300;
+  combined.learn_drain_lead = true;
+  combined.drain_by_age = true;
+  combined.no_yoyo = true;
+  profiles.push_back({"  all levers", combined});
   return profiles;
 }
 
@@ -340,9 +377,10 @@ int main(int argc, char** argv) {
           scaling::hourly_lower_bound(trace, simulation.capacity_participants, floor);
       bound_tally.add(bound, oracle, planned.billed_hours, participants);
       for (std::size_t p = 0; p < profiles.size(); ++p) {
-        const auto report =
-            scaling::simulate(trace, simulation, provider_for(kind, profiles[p].config, &webinar),
-                              scaling::ReplayHooks{});
+        scaling::ReplayHooks hooks;
+        hooks.can_undrain = profiles[p].can_undrain;
+        const auto report = scaling::simulate(
+            trace, simulation, provider_for(kind, profiles[p].config, &webinar), hooks);
         tallies[p].add(report, oracle, planned.billed_hours, participants);
       }
     }

@@ -44,6 +44,21 @@ struct ScalingConfig {
   // so that a ramp gets capacity before the ready bridges fill up. 0 disables (the default).
   double trend_window_seconds = 60;
   double lookahead_seconds = 0;
+  // ---- Levers of issue 17 (measured in tests/bench/scaling_bench, docs/scaling.md). ----
+  // Predictive headroom: scale-up also counts the load expected to arrive within this many
+  // seconds (about one boot time plus a period), learnt online from the arrivals the brewery
+  // shows and their :00/:30 periodicity (scaling::ArrivalPredictor). 0 disables.
+  double predictive_headroom_seconds = 0;
+  // Billing-aware drains learn how long drains really take (drain to empty): the lead before
+  // the paid hour's end becomes max(billing_drain_lead_seconds, the 75th percentile of the last
+  // drains) (scaling::DrainDurations), and victims within their lead go first.
+  bool learn_drain_lead = false;
+  // Victim choice by conference age: the bridge whose newest conference is oldest empties
+  // first (needs BridgeView::newest_conference_age; bridges without it come after).
+  bool drain_by_age = false;
+  // No yo-yo: a load-driven scale-down never leaves a fleet whose projected mean stress would
+  // exceed scale_up_threshold (threshold) or target_stress + 10 % (target).
+  bool no_yoyo = false;
 };
 
 // The profile tuned with tests/bench/scaling_bench on the shipped traces (docs/scaling.md):
