@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <unordered_map>
 
 #include "format.h"
 
@@ -571,45 +572,62 @@ std::string explain(const Decision& decision) { return join(decision.notes); }
 
 // Stage 0: arrivals (gross increases of each bridge's stress) for the predictor, and how long
 // this agent's drains take. Bounded by the bridges in the snapshot.
-void Policy::learn(const Snapshot& snapshot) {
+void Policy::learn(const Snapshot& snapshot, const ScalingConfig& config) {
   if (snapshot.blind) return;
-  std::vector<std::pair<std::string, double>> stress;
-  std::vector<std::pair<std::string, double>> draining;
-  stress.reserve(snapshot.bridges.size());
+  if (!(config.predictive_headroom_seconds > 0) && !config.learn_drain_lead) return;
+  // The bridge list keeps its order between snapshots in practice: compare by position and
+  // fall back to a lookup by name only for the bridges that moved (O(n) at 2,000 bridges).
+  std::unordered_map<std::string, double> moved;
+  bool moved_built = false;
+  const std::size_t count = snapshot.bridges.size();
+  std::vector<double> stress(count, -1);
   double arrivals = 0;
-  const auto find = [](const std::vector<std::pair<std::string, double>>& sorted,
-                       const std::string& name) -> const double* {
-    const auto found = std::lower_bound(sorted.begin(), sorted.end(), name,
-                                        [](const std::pair<std::string, double>& entry,
-                                           const std::string& key) { return entry.first < key; });
-    return found != sorted.end() && found->first == name ? &found->second : nullptr;
+  std::vector<std::pair<std::string, double>> draining;
+  const auto find_since = [&](const std::string& name) -> const double* {
+    for (const auto& entry : draining_since_) {
+      if (entry.first == name) return &entry.second;
+    }
+    return nullptr;
   };
-  for (const auto& bridge : snapshot.bridges) {
+  for (std::size_t i = 0; i < count; ++i) {
+    const BridgeView& bridge = snapshot.bridges[i];
     const bool carries =
         bridge.state == BridgeState::kReady || bridge.state == BridgeState::kDraining;
     if (carries && has_known_stress(bridge)) {
-      const double now_stress = std::max(0.0, *bridge.stress);
-      const double* before = find(last_stress_, bridge.name);
-      arrivals += std::max(0.0, now_stress - (before ? *before : 0.0));
-      stress.emplace_back(bridge.name, now_stress);
+      stress[i] = std::max(0.0, *bridge.stress);
+      double before = 0;
+      if (i < last_names_.size() && last_names_[i] == bridge.name) {
+        before = std::max(0.0, last_stress_[i]);
+      } else {
+        if (!moved_built) {
+          moved.reserve(last_names_.size());
+          for (std::size_t k = 0; k < last_names_.size(); ++k) {
+            moved.emplace(last_names_[k], last_stress_[k]);
+          }
+          moved_built = true;
+        }
+        const auto found = moved.find(bridge.name);
+        if (found != moved.end()) before = std::max(0.0, found->second);
+      }
+      arrivals += std::max(0.0, stress[i] - before);
     }
     if (bridge.managed && !bridge.foreign_drain && bridge.state == BridgeState::kDraining) {
       if (bridge.drained_empty || !bridge.in_brewery) {
-        if (find(draining_since_, bridge.name)) {
-          drain_durations_.record(snapshot.now - bridge.state_since);
-        }
+        if (find_since(bridge.name)) drain_durations_.record(snapshot.now - bridge.state_since);
       } else {
         draining.emplace_back(bridge.name, bridge.state_since);
       }
     } else if (bridge.managed && bridge.state == BridgeState::kShuttingDown) {
       // A drain that timed out: it took at least this long.
-      if (const double* since = find(draining_since_, bridge.name)) {
+      if (const double* since = find_since(bridge.name)) {
         drain_durations_.record(snapshot.now - *since);
       }
     }
   }
-  std::sort(stress.begin(), stress.end());
-  std::sort(draining.begin(), draining.end());
+  last_names_.resize(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (last_names_[i] != snapshot.bridges[i].name) last_names_[i] = snapshot.bridges[i].name;
+  }
   last_stress_ = std::move(stress);
   draining_since_ = std::move(draining);
   arrivals_.observe(snapshot.now, arrivals);
@@ -680,7 +698,7 @@ Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effecti
     return decision;
   }
 
-  learn(snapshot);  // 0: what the levers learn from every snapshot the agent sees
+  learn(snapshot, config);  // 0: what the levers learn from every snapshot the agent sees
   work.drain_lead = config.learn_drain_lead
                         ? std::max(config.billing_drain_lead_seconds,
                                    drain_durations_.lead(config.billing_drain_lead_seconds))

@@ -255,6 +255,10 @@ std::vector<Profile> all_profiles() {
   combined.drain_by_age = true;
   combined.no_yoyo = true;
   profiles.push_back({"  all levers", combined});
+  profiles.push_back({"recommended (tuned)", scaling::recommended_scaling_config()});
+  ScalingConfig tuned_target = scaling::recommended_scaling_config();
+  tuned_target.policy = PolicyKind::kTarget;
+  profiles.push_back({"recommended, target", tuned_target});
   return profiles;
 }
 
@@ -263,6 +267,7 @@ std::vector<Profile> all_profiles() {
 int main(int argc, char** argv) {
   fs::path traces_dir = JVB_TRACES_DIR;
   bool quick = false;
+  bool timing = true;
   int seeds = 8;
   std::vector<std::string> kinds = tracegen::kinds();
   std::vector<std::string> wanted_profiles;
@@ -271,6 +276,8 @@ int main(int argc, char** argv) {
     const std::string argument = argv[i];
     if (argument == "--quick") {
       quick = true;
+    } else if (argument == "--no-timing") {
+      timing = false;
     } else if (argument == "--traces" && i + 1 < argc) {
       traces_dir = argv[++i];
     } else if (argument == "--seeds" && i + 1 < argc) {
@@ -283,14 +290,17 @@ int main(int argc, char** argv) {
       settings.push_back(argv[++i]);
     } else {
       std::cerr << "usage: scaling_bench [--seeds N] [--kinds a,b] [--profiles a,b] "
-                   "[--set key=value ...] [--traces DIR] [--quick]\n";
+                   "[--set key=value ...] [--traces DIR] [--no-timing] [--quick]\n";
       return 2;
     }
   }
   std::vector<Profile> profiles;
   for (auto& profile : all_profiles()) {
-    if (!wanted_profiles.empty() && std::find(wanted_profiles.begin(), wanted_profiles.end(),
-                                              profile.name) == wanted_profiles.end()) {
+    // "  + drain by age" is selected as "+-drain-by-age", "  all levers" as "all-levers".
+    std::string key = profile.name.substr(profile.name.find_first_not_of(' '));
+    std::replace(key.begin(), key.end(), ' ', '-');
+    if (!wanted_profiles.empty() &&
+        std::find(wanted_profiles.begin(), wanted_profiles.end(), key) == wanted_profiles.end()) {
       continue;
     }
     for (const auto& setting : settings) {
@@ -390,6 +400,7 @@ int main(int argc, char** argv) {
   }
   std::printf("\n");
 
+  if (!timing) return 0;
   const int repetitions = quick ? 20 : 2000;
   for (PolicyKind kind : {PolicyKind::kThreshold, PolicyKind::kTarget}) {
     const char* label = kind == PolicyKind::kThreshold ? "threshold" : "target";

@@ -204,11 +204,12 @@ class Policy {
   };
   std::deque<LoadSample> load_samples_;  // Σ stress of ready bridges, for the trend
   // Levers (issue 17).
-  void learn(const Snapshot& snapshot);
+  void learn(const Snapshot& snapshot, const ScalingConfig& config);
   ArrivalPredictor arrivals_;
   DrainDurations drain_durations_;
-  std::vector<std::pair<std::string, double>> last_stress_;     // per bridge, sorted by name
-  std::vector<std::pair<std::string, double>> draining_since_;  // our drains, sorted by name
+  std::vector<std::string> last_names_;  // the previous snapshot's bridges, in its order
+  std::vector<double> last_stress_;      // their stress (< 0: not carrying or unknown)
+  std::vector<std::pair<std::string, double>> draining_since_;  // our drains in progress
 };
 
 }  // namespace scaling
