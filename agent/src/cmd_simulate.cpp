@@ -84,10 +84,10 @@ std::string plot_timeline(const std::string& gnuplot, const std::string& timelin
   const std::string data = (directory / "timeline.csv").string();
   const std::string script = (directory / "plot.gp").string();
   const std::string x = "($1/3600)";
-  // At most ~2,000 points per series keeps the SVG small (a day at 10 s periods has 8,640 rows).
+  // At most ~1,200 points per series keeps the SVG small (a day at 10 s periods has 8,640 rows).
   const std::size_t rows =
       static_cast<std::size_t>(std::count(timeline_csv.begin(), timeline_csv.end(), '\n'));
-  const std::string every = " every " + std::to_string(std::max<std::size_t>(1, rows / 2000));
+  const std::string every = " every " + std::to_string(std::max<std::size_t>(1, rows / 1200));
   const std::string cap = std::to_string(capacity);
   const std::string gp =
       "set terminal svg size 1100,520 dynamic font 'sans,11' background rgb 'white'\n"

@@ -161,7 +161,8 @@ struct Timing {
 // Decision time of Policy::decide over `bridges` bridges (mixed states, 10 % unmanaged).
 // `scale_down_every_time`: light load and a fresh policy per call, so every decision sorts
 // the candidates and drains (the most expensive path).
-Timing time_decisions(int bridges, int repetitions, PolicyKind kind, bool scale_down_every_time) {
+Timing time_decisions(int bridges, int repetitions, PolicyKind kind, bool scale_down_every_time,
+                      const ScalingConfig& base = ScalingConfig{}) {
   std::mt19937 random(42);
   scaling::Snapshot snapshot;
   for (int i = 0; i < bridges; ++i) {
@@ -181,6 +182,7 @@ Timing time_decisions(int bridges, int repetitions, PolicyKind kind, bool scale_
     snapshot.bridges.push_back(bridge);
   }
   EffectiveConfig effective;
+  effective.config = base;
   effective.config.policy = kind;
   effective.config.max_bridges = bridges * 2;
   effective.config.scale_down_periods = 1;
@@ -402,17 +404,23 @@ int main(int argc, char** argv) {
 
   if (!timing) return 0;
   const int repetitions = quick ? 20 : 2000;
-  for (PolicyKind kind : {PolicyKind::kThreshold, PolicyKind::kTarget}) {
-    const char* label = kind == PolicyKind::kThreshold ? "threshold" : "target";
-    const Timing steady = time_decisions(2000, repetitions, kind, false);
-    const Timing down = time_decisions(2000, repetitions, kind, true);
-    std::printf(
-        "decision time, 2000 bridges, %-9s: steady %.1f us median / %.1f us p99; "
-        "scale-down %.1f us median / %.1f us p99 (%d decisions each)\n",
-        label, steady.median_us, steady.p99_us, down.median_us, down.p99_us, repetitions);
-    if (down.actions == 0) {
-      std::fprintf(stderr, "scaling_bench: the scale-down timing case never scaled down\n");
-      return 1;
+  for (const bool tuned : {false, true}) {
+    // The contract defaults, then the recommended profile (its levers learn every period).
+    const ScalingConfig base = tuned ? scaling::recommended_scaling_config() : ScalingConfig{};
+    for (PolicyKind kind : {PolicyKind::kThreshold, PolicyKind::kTarget}) {
+      const std::string label =
+          std::string(kind == PolicyKind::kThreshold ? "threshold" : "target") +
+          (tuned ? " (recommended)" : " (defaults)");
+      const Timing steady = time_decisions(2000, repetitions, kind, false, base);
+      const Timing down = time_decisions(2000, repetitions, kind, true, base);
+      std::printf(
+          "decision time, 2000 bridges, %-24s: steady %.1f us median / %.1f us p99; "
+          "scale-down %.1f us median / %.1f us p99 (%d decisions each)\n",
+          label.c_str(), steady.median_us, steady.p99_us, down.median_us, down.p99_us, repetitions);
+      if (down.actions == 0) {
+        std::fprintf(stderr, "scaling_bench: the scale-down timing case never scaled down\n");
+        return 1;
+      }
     }
   }
   return 0;
