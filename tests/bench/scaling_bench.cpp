@@ -270,6 +270,7 @@ int main(int argc, char** argv) {
   fs::path traces_dir = JVB_TRACES_DIR;
   bool quick = false;
   bool timing = true;
+  std::string plan_timeline;  // the planner's timeline (first kind, seed 1) as CSV
   int seeds = 8;
   std::vector<std::string> kinds = tracegen::kinds();
   std::vector<std::string> wanted_profiles;
@@ -280,6 +281,8 @@ int main(int argc, char** argv) {
       quick = true;
     } else if (argument == "--no-timing") {
       timing = false;
+    } else if (argument == "--plan-timeline" && i + 1 < argc) {
+      plan_timeline = argv[++i];
     } else if (argument == "--traces" && i + 1 < argc) {
       traces_dir = argv[++i];
     } else if (argument == "--seeds" && i + 1 < argc) {
@@ -292,7 +295,8 @@ int main(int argc, char** argv) {
       settings.push_back(argv[++i]);
     } else {
       std::cerr << "usage: scaling_bench [--seeds N] [--kinds a,b] [--profiles a,b] "
-                   "[--set key=value ...] [--traces DIR] [--no-timing] [--quick]\n";
+                   "[--set key=value ...] [--traces DIR] [--no-timing] [--plan-timeline FILE] "
+                   "[--quick]\n";
       return 2;
     }
   }
@@ -318,6 +322,24 @@ int main(int argc, char** argv) {
     seeds = 1;
     kinds = {"workday"};
     if (profiles.size() > 2) profiles.resize(2);
+  }
+
+  if (!plan_timeline.empty()) {
+    // What is physically possible, to plot next to the policy's timeline (docs/scaling.md).
+    const auto trace = tracegen::generate(kinds.front(), 1);
+    const scaling::SimulationConfig simulation;
+    const bench::PlannerResult planned = bench::plan_fleet(trace, simulation, {});
+    std::vector<scaling::TimelineRow> rows;
+    scaling::ReplayHooks hooks;
+    hooks.timeline = &rows;
+    hooks.timeline_period_seconds = 10;
+    const auto report = scaling::replay_plan(trace, simulation, planned.plan, hooks);
+    std::ofstream out(plan_timeline);
+    out << scaling::timeline_to_csv(rows);
+    std::printf("planner on %s seed 1: billed %.0f h, overload %.3f %%, holds %d, releases %d\n",
+                kinds.front().c_str(), report.billed_hours, report.overload_percent(), report.holds,
+                report.releases);
+    return out ? 0 : 1;
   }
 
   WebinarSchedule webinar;
