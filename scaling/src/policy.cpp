@@ -168,6 +168,7 @@ struct Work {
   bool last_ready_deferred = false;
   bool replacement_needed = false;  // an unhealthy bridge waits for a replacement
   double projected_sum = 0;         // Σ stress with trend and predicted arrivals (no yo-yo)
+  std::set<std::string> held;       // drained, empty, kept until their paid hour ends
   double drain_lead = 0;            // billing-aware drain lead in force (learnt or configured)
 
   void remove(const BridgeView& bridge, Reason reason, std::string note) {
@@ -200,6 +201,16 @@ void cleanup(Work& work) {
       case BridgeState::kDraining:
         if (bridge.foreign_drain) break;
         if (bridge.drained_empty) {
+          if (config.steer_holds && config.billing_period_seconds > 0 && bridge.created_at &&
+              bridge.in_brewery) {
+            const double age = std::max(0.0, now - *bridge.created_at);
+            const double left =
+                config.billing_period_seconds - std::fmod(age, config.billing_period_seconds);
+            if (left > 2 * config.period_seconds) {
+              work.held.insert(bridge.name);
+              break;  // held: paid anyway, released before anything is created
+            }
+          }
           work.remove(bridge, Reason::kDrainedEmpty, bridge.name + " drained empty: delete");
         } else if (!bridge.in_brewery) {
           work.remove(bridge, Reason::kLeftBrewery,
@@ -351,12 +362,13 @@ std::vector<const BridgeView*> undrain_candidates(const Work& work) {
   std::vector<const BridgeView*> candidates;
   for (const auto& bridge : work.snapshot.bridges) {
     if (!bridge.managed || bridge.state != BridgeState::kDraining || bridge.foreign_drain ||
-        !bridge.in_brewery || bridge.drained_empty || work.acted_on.count(bridge.name) != 0) {
+        !bridge.in_brewery || (bridge.drained_empty && work.held.count(bridge.name) == 0) ||
+        work.acted_on.count(bridge.name) != 0) {
       continue;
     }
     const bool holds = bridge.participants ? *bridge.participants > 0
                                            : has_known_stress(bridge) && *bridge.stress > 0;
-    if (holds) candidates.push_back(&bridge);
+    if (holds || work.held.count(bridge.name) != 0) candidates.push_back(&bridge);
   }
   std::sort(candidates.begin(), candidates.end(), [](const BridgeView* a, const BridgeView* b) {
     const double la = a->participants ? *a->participants : a->stress.value_or(0) * 1e6;
@@ -471,8 +483,8 @@ bool scale_down(Work& work, const EffectiveConfig& effective, const Bounded& bou
   }
   // Only a load-driven scale-down waits for the paid hour; an operator's pin or a lowered
   // max_bridges acts at once.
-  const bool billing_may_wait =
-      !bounded.pinned && !bounded.capped_by_max && config.billing_period_seconds > 0;
+  const bool billing_may_wait = !bounded.pinned && !bounded.capped_by_max &&
+                                config.billing_period_seconds > 0 && !config.steer_holds;
   const Reason reason = bounded.pinned          ? Reason::kPinned
                         : bounded.capped_by_max ? Reason::kAboveMax
                                                 : Reason::kStressLow;

@@ -64,6 +64,7 @@ bool apply_setting(ScalingConfig& config, const std::string& setting) {
       {"learn_drain_lead", [&] { config.learn_drain_lead = value != 0; }},
       {"drain_by_age", [&] { config.drain_by_age = value != 0; }},
       {"no_yoyo", [&] { config.no_yoyo = value != 0; }},
+      {"steer_holds", [&] { config.steer_holds = value != 0; }},
       {"policy_target",
        [&] { config.policy = value != 0 ? PolicyKind::kTarget : PolicyKind::kThreshold; }},
   };
@@ -251,6 +252,9 @@ std::vector<Profile> all_profiles() {
   ScalingConfig yoyo = base;
   yoyo.no_yoyo = true;
   profiles.push_back({"  + no yo-yo", yoyo});
+  ScalingConfig steer = base;
+  steer.steer_holds = true;
+  profiles.push_back({"  + steering holds", steer});
   ScalingConfig combined = base;
   combined.predictive_headroom_seconds = 300;
   combined.learn_drain_lead = true;

@@ -59,14 +59,21 @@ struct ScalingConfig {
   // No yo-yo: a load-driven scale-down never leaves a fleet whose projected mean stress would
   // exceed scale_up_threshold (threshold) or target_stress + 10 % (target).
   bool no_yoyo = false;
+  // Placement steering with holds: a load-driven scale-down drains its victim at once (Jicofo
+  // then packs new conferences onto the open bridges) and an emptied drained bridge is kept,
+  // held, until its paid hour is about to end (billing_period_seconds > 0 and created_at known);
+  // undrain before create releases held bridges first. 0/false disables.
+  bool steer_holds = false;
 };
 
 // The profile measured best by tests/bench/scaling_bench over 8 seeds of every trace kind
 // (docs/scaling.md): early scale-up (0.45) with a trend lookahead of one boot time, scale-down
-// at 0.18 guarded against yo-yo, billing-aware drains with a learnt lead, and drains long
-// enough for two-hour meetings. Predictive headroom and drain-by-age are measured but not in
-// it (they cost more than they save on these traces). The struct defaults above stay the
-// contract's until the tests that assume them move over (docs/scaling.md "Defaults").
+// at 0.18 guarded against yo-yo, placement steering with holds (drain at once, keep the emptied
+// bridge held until its paid hour ends, release it before creating), a learnt drain lead for
+// when steering is off, and drains long enough for two-hour meetings. Predictive headroom and
+// drain-by-age are measured but not in it (they cost more than they save on these traces). The
+// struct defaults above stay the contract's until the tests that assume them move over
+// (docs/scaling.md "Defaults").
 inline ScalingConfig recommended_scaling_config() {
   ScalingConfig config;
   config.scale_up_threshold = 0.45;
@@ -79,6 +86,7 @@ inline ScalingConfig recommended_scaling_config() {
   config.lookahead_seconds = 180;
   config.learn_drain_lead = true;
   config.no_yoyo = true;
+  config.steer_holds = true;
   return config;
 }
 
