@@ -181,6 +181,12 @@ TEST_F(LinodeClientTest, CreateSendsEveryFieldAndBase64UserData) {
   EXPECT_EQ(seen[0]["private_ip"], true);
   EXPECT_EQ(seen[0]["has_root_pass"], true);  // generated: the API requires one with an image
   EXPECT_EQ(seen[0]["user_data"], *request.user_data);
+  // Exactly what cloud-init would read: a #cloud-config document, encoded once (issue 16).
+  const json user_data = json::parse(fake_->control(
+      "GET", "/__fake/instances/" + std::to_string(created.value().id) + "/user_data"));
+  EXPECT_EQ(user_data["cloud_config"], true);
+  EXPECT_EQ(user_data["double_encoded"], false);
+  EXPECT_EQ(user_data["reaches_cloud_init"], true);
   const auto recs = records();
   ASSERT_EQ(recs.size(), 1u);
   EXPECT_EQ(recs[0].method, "POST");
