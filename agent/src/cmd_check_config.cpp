@@ -5,15 +5,13 @@
 
 #include "agent/commands.h"
 #include "agent/config.h"
+#include "agent/linode_preflight.h"
 #include "linode/client.h"
 #include "linode/preflight.h"
 
 namespace agent {
 
-namespace {
-
-// The preflight of what the daemon would create (linode/preflight.h).
-linode::PreflightRequest preflight_request(const LinodeSection& section) {
+linode::PreflightRequest linode_preflight_request(const LinodeSection& section) {
   linode::PreflightRequest request;
   request.region = section.region;
   request.type = section.type;
@@ -23,6 +21,8 @@ linode::PreflightRequest preflight_request(const LinodeSection& section) {
   request.user_data = section.user_data_file.has_value();
   return request;
 }
+
+namespace {
 
 // Asks the Linode API; prints one line per problem as the offline check does
 // ("<file>: <key.path>: <sentence>"). Returns the number of problems.
@@ -40,7 +40,8 @@ size_t check_online(const std::string& config_path, const Config& config) {
   api.backoff_initial_seconds = 0.5;
   api.backoff_max_seconds = 5;
   auto client = linode::make_curl_client(std::move(api));
-  const auto problems = linode::preflight_blocking(*client, preflight_request(config.linode), 90);
+  const auto problems =
+      linode::preflight_blocking(*client, linode_preflight_request(config.linode), 90);
   client->shutdown();
   for (const auto& problem : problems) {
     std::cerr << config_path << ": " << problem.key_path << ": " << problem.sentence << "\n";
