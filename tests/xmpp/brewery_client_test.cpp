@@ -83,7 +83,9 @@ class BreweryClientTest : public ::testing::Test {
   }
 
   std::unique_ptr<ChildProcess> start_sim(const std::string& nickname,
-                                          std::vector<std::string> load_args) {
+                                          std::vector<std::string> load_args,
+                                          std::string brewery = "") {
+    if (brewery.empty()) brewery = prosody_->room_jid();
     std::vector<std::string> argv = {JVB_SIM_PATH,
                                      "--port",
                                      std::to_string(prosody_->port()),
@@ -94,7 +96,7 @@ class BreweryClientTest : public ::testing::Test {
                                      "--password",
                                      kJvbPassword,
                                      "--brewery",
-                                     prosody_->room_jid(),
+                                     brewery,
                                      "--nickname",
                                      nickname,
                                      "--tls",
@@ -136,6 +138,26 @@ TEST_F(BreweryClientTest, BridgesJoinWithTheirStats) {
   const std::vector<Event> events = recorder_.events();
   EXPECT_EQ(events.front().type, Event::Type::kConnected);
   EXPECT_EQ(std::count_if(events.begin(), events.end(), is(Event::Type::kJoined)), 3);
+}
+
+// Jicofo's packaging (jitsi/jicofo debian/postinst) writes the brewery as
+// JvbBrewery@internal.auth.<host>; Prosody prepares room addresses (util/jid.lua nodeprep) and
+// answers from jvbbrewery@...: a config copied from Jicofo's files must still see the bridges.
+TEST_F(BreweryClientTest, BreweryWithCapitalsSeesBridgesJoin) {
+  auto lower = start_sim("jvb-lower", {"--participants", "7"});
+  auto upper =
+      start_sim("Jvb-Upper", {"--participants", "8"}, "JvbBrewery@Internal.Auth.Meet.Test");
+  ClientConfig capitals = config();
+  capitals.brewery = "JvbBrewery@Internal.Auth.Meet.Test";
+  capitals.domain = "Auth.Meet.Test";
+  BreweryClient client(capitals, std::ref(recorder_));
+  client.start();
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kConnected), 10s));
+  EXPECT_TRUE(recorder_.wait_for(is(Event::Type::kJoined, "jvb-lower"), 15s));
+  // The nickname (resource) is kept exactly as the bridge spelled it.
+  EXPECT_TRUE(recorder_.wait_for(is(Event::Type::kJoined, "Jvb-Upper"), 15s));
+  upper->send_signal(SIGTERM);
+  EXPECT_TRUE(recorder_.wait_for(is(Event::Type::kLeft, "Jvb-Upper"), 10s));
 }
 
 TEST_F(BreweryClientTest, StatsUpdatesArriveInOrder) {

@@ -16,6 +16,8 @@
 #include <set>
 #include <thread>
 
+#include "xmpp/jid.h"
+
 namespace xmpp {
 namespace {
 
@@ -49,13 +51,6 @@ void initialize_libstrophe_once() {
 std::string_view attribute(xmpp_stanza_t* stanza, const char* name) {
   const char* value = xmpp_stanza_get_attribute(stanza, name);
   return value ? std::string_view(value) : std::string_view();
-}
-
-// "room@muc/nick" -> ("room@muc", "nick"); no resource -> nick empty.
-std::pair<std::string_view, std::string_view> split_jid(std::string_view jid) {
-  const size_t slash = jid.find('/');
-  if (slash == std::string_view::npos) return {jid, {}};
-  return {jid.substr(0, slash), jid.substr(slash + 1)};
 }
 
 bool has_status_code(xmpp_stanza_t* presence, std::string_view code) {
@@ -132,6 +127,7 @@ class BreweryClient::Impl {
   Impl(ClientConfig config, Handler on_event)
       : config_(std::move(config)),
         on_event_(std::move(on_event)),
+        brewery_(normalize_bare(config_.brewery)),
         nickname_(config_.nickname),
         random_(std::random_device{}()) {}
 
@@ -258,7 +254,7 @@ class BreweryClient::Impl {
 
   void send_join() {
     StanzaPtr presence(xmpp_presence_new(ctx_));
-    const std::string to = config_.brewery + "/" + current_nickname();
+    const std::string to = brewery_ + "/" + current_nickname();
     xmpp_stanza_set_to(presence.get(), to.c_str());
     StanzaPtr muc(xmpp_stanza_new(ctx_));
     xmpp_stanza_set_name(muc.get(), "x");
@@ -275,7 +271,7 @@ class BreweryClient::Impl {
   void send_leave() {
     StanzaPtr presence(xmpp_presence_new(ctx_));
     xmpp_stanza_set_type(presence.get(), "unavailable");
-    const std::string to = config_.brewery + "/" + current_nickname();
+    const std::string to = brewery_ + "/" + current_nickname();
     xmpp_stanza_set_to(presence.get(), to.c_str());
     xmpp_send(conn_, presence.get());
   }
@@ -336,8 +332,11 @@ class BreweryClient::Impl {
   }
 
   void handle_presence(xmpp_stanza_t* stanza) {
-    const auto [room, nick] = split_jid(attribute(stanza, "from"));
-    if (room != config_.brewery || nick.empty()) return;
+    // Prosody sends the room's address prepared (lower-cased); the configuration may spell it
+    // `JvbBrewery@...` as Jicofo's does: compare bare JIDs as XMPP does, nicknames exactly.
+    const std::optional<Jid> from = parse_jid(attribute(stanza, "from"));
+    if (!from || from->resource.empty() || from->bare() != brewery_) return;
+    const std::string_view nick = from->resource;
     const std::string_view type = attribute(stanza, "type");
     const bool self_presence = nick == current_nickname() || has_status_code(stanza, "110");
     if (type == "error") {
@@ -477,6 +476,7 @@ class BreweryClient::Impl {
 
   const ClientConfig config_;
   const Handler on_event_;
+  const std::string brewery_;  // config_.brewery as XMPP compares it (normalize_bare)
   mutable std::mutex nickname_mutex_;
   std::string nickname_;
   std::mutex lifecycle_mutex_;
