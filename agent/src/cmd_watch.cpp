@@ -11,8 +11,10 @@
 #include <ctime>
 #include <deque>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "agent/brewery_settings.h"
@@ -47,6 +49,10 @@ std::string format_json(const xmpp::Event& event) {
     line["conferences"] = or_null(event.stats.conferences);
     line["drain"] = or_null(event.stats.drain);
     line["graceful_shutdown"] = or_null(event.stats.graceful_shutdown);
+    line["shutting_down"] = or_null(event.stats.shutting_down);
+    line["healthy"] = or_null(event.stats.healthy);
+    line["local_endpoints"] = or_null(event.stats.local_endpoints);
+    line["relayed_endpoints"] = or_null(event.stats.relayed_endpoints);
     line["region"] = or_null(event.stats.region);
     line["version"] = or_null(event.stats.version);
   }
@@ -65,9 +71,55 @@ std::string format_text(const xmpp::Event& event) {
   field("stress", s.stress_level ? fmt::format("{:.3f}", *s.stress_level) : "?");
   field("participants", s.participants ? std::to_string(*s.participants) : "?");
   field("conferences", s.conferences ? std::to_string(*s.conferences) : "?");
-  field("drain", s.drain ? (*s.drain ? "true" : "false") : "?");
+  auto flag = [](const std::optional<bool>& value) -> std::string {
+    return value ? (*value ? "true" : "false") : "?";
+  };
+  field("drain", flag(s.drain));
+  field("healthy", flag(s.healthy));
+  // The shutdown phases only when a bridge is in one: most lines stay short.
+  if (s.graceful_shutdown.value_or(false)) field("graceful_shutdown", "true");
+  if (s.shutting_down.value_or(false)) field("shutting_down", "true");
+  if (s.relayed_endpoints && *s.relayed_endpoints > 0) {
+    field("relayed", std::to_string(*s.relayed_endpoints));
+  }
   return line;
 }
+
+// One warning per bridge whose presences carry no `participants` stat: JVB's stats filter
+// (videobridge.apis.xmpp-client.stats-filter in jitsi-videobridge's reference.conf) is on.
+// Two presences in a row without it, from a bridge that never published it, are enough.
+class StatsFilterWarnings {
+ public:
+  std::optional<std::string> check(const xmpp::Event& event) {
+    if (event.type == xmpp::Event::Type::kLeft) return std::nullopt;
+    if (event.type != xmpp::Event::Type::kJoined && event.type != xmpp::Event::Type::kStats) {
+      return std::nullopt;
+    }
+    Seen& seen = bridges_[event.bridge];
+    if (event.stats.participants) {
+      seen.ever_published = true;
+      seen.without = 0;
+      return std::nullopt;
+    }
+    // An empty BridgeStats is a presence without colibri stats at all: not the filter.
+    if (seen.ever_published || seen.warned || !event.stats.stress_level) return std::nullopt;
+    if (++seen.without < 2) return std::nullopt;
+    seen.warned = true;
+    return "watch: bridge " + event.bridge +
+           " publishes no 'participants' stat (JVB's stats filter is on). Scaling still works on "
+           "stress_level, but a drain of this bridge can only end by graceful shutdown. On the "
+           "bridge, set videobridge.apis.xmpp-client.stats-filter.enabled = false or add "
+           "\"participants\" and \"conferences\" to its whitelist (see docs/bridges.md).";
+  }
+
+ private:
+  struct Seen {
+    bool ever_published = false;
+    bool warned = false;
+    int without = 0;
+  };
+  std::map<std::string, Seen> bridges_;
+};
 
 // Events cross from the XMPP thread to the main thread, which owns stdout.
 class EventQueue {
@@ -111,6 +163,7 @@ int watch(const WatchOptions& options) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   EventQueue queue;
+  StatsFilterWarnings filter_warnings;
   xmpp::BreweryClient client(config, [&queue](const xmpp::Event& event) { queue.push(event); });
   client.start();
   std::cerr << "watching " << config.brewery << " on " << config.host << ":" << config.port
@@ -122,6 +175,7 @@ int watch(const WatchOptions& options) {
         case xmpp::Event::Type::kStats:
         case xmpp::Event::Type::kLeft:
           std::cout << (options.json ? format_json(event) : format_text(event)) << std::endl;
+          if (auto warning = filter_warnings.check(event)) std::cerr << *warning << "\n";
           break;
         case xmpp::Event::Type::kConnected:
           std::cerr << "connected to " << config.host << ":" << config.port << "\n";

@@ -39,6 +39,11 @@ struct ClientConfig {
   std::optional<std::string> ca_file;  // PEM bundle to trust instead of the system store
   double reconnect_initial_seconds = 1;
   double reconnect_max_seconds = 30;
+  // Liveness (XEP-0199): the client pings the server every ping_interval_seconds; a ping not
+  // answered within ping_timeout_seconds means the connection is dead (kDisconnected, then a
+  // reconnect with backoff). A ping_interval_seconds <= 0 turns pings off.
+  double ping_interval_seconds = 15;
+  double ping_timeout_seconds = 10;
 };
 
 // One bridge's stats as published in its presence. A field that is missing or malformed is
@@ -87,7 +92,8 @@ std::optional<BridgeStats> parse_presence(std::string_view presence_xml);
 struct Event {
   enum class Type {
     kConnected,     // logged in and joined the brewery (after every (re)connect)
-    kDisconnected,  // connection lost or refused; `message` says why in one sentence
+    kDisconnected,  // connection lost, refused or silent (unanswered XMPP ping); `message`
+                    // says why in one sentence
     kJoined,        // a bridge (an occupant with colibri stats) appeared; `stats` filled
     kStats,         // a known bridge published new stats
     kLeft,          // a bridge sent unavailable presence (never synthesised on disconnect)
