@@ -262,7 +262,10 @@ class BreweryClient::Impl {
   // ping_interval_seconds we ping the server; no answer (result or error) within
   // ping_timeout_seconds ends the connection: kDisconnected at once, then reconnect.
   void check_liveness() {
-    if (!attempt_.logged_in || attempt_.dead || config_.ping_interval_seconds <= 0) return;
+    if (!attempt_.logged_in || attempt_.dead || config_.ping_interval_seconds <= 0 ||
+        config_.ping_timeout_seconds <= 0) {
+      return;
+    }
     const auto now = Clock::now();
     if (attempt_.ping_id.empty()) {
       if (now < attempt_.next_ping) return;

@@ -41,7 +41,8 @@ struct ClientConfig {
   double reconnect_max_seconds = 30;
   // Liveness (XEP-0199): the client pings the server every ping_interval_seconds; a ping not
   // answered within ping_timeout_seconds means the connection is dead (kDisconnected, then a
-  // reconnect with backoff). A ping_interval_seconds <= 0 turns pings off.
+  // reconnect with backoff). A ping_interval_seconds or ping_timeout_seconds <= 0 turns pings
+  // off.
   double ping_interval_seconds = 15;
   double ping_timeout_seconds = 10;
 };
