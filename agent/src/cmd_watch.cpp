@@ -11,7 +11,6 @@
 #include <ctime>
 #include <deque>
 #include <iostream>
-#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -21,6 +20,7 @@
 #include "agent/commands.h"
 #include "agent/config.h"
 #include "xmpp/brewery_client.h"
+#include "xmpp/stats_filter.h"
 
 namespace agent {
 namespace {
@@ -85,42 +85,6 @@ std::string format_text(const xmpp::Event& event) {
   return line;
 }
 
-// One warning per bridge whose presences carry no `participants` stat: JVB's stats filter
-// (videobridge.apis.xmpp-client.stats-filter in jitsi-videobridge's reference.conf) is on.
-// Two presences in a row without it, from a bridge that never published it, are enough.
-class StatsFilterWarnings {
- public:
-  std::optional<std::string> check(const xmpp::Event& event) {
-    if (event.type == xmpp::Event::Type::kLeft) return std::nullopt;
-    if (event.type != xmpp::Event::Type::kJoined && event.type != xmpp::Event::Type::kStats) {
-      return std::nullopt;
-    }
-    Seen& seen = bridges_[event.bridge];
-    if (event.stats.participants) {
-      seen.ever_published = true;
-      seen.without = 0;
-      return std::nullopt;
-    }
-    // An empty BridgeStats is a presence without colibri stats at all: not the filter.
-    if (seen.ever_published || seen.warned || !event.stats.stress_level) return std::nullopt;
-    if (++seen.without < 2) return std::nullopt;
-    seen.warned = true;
-    return "watch: bridge " + event.bridge +
-           " publishes no 'participants' stat (JVB's stats filter is on). Scaling still works on "
-           "stress_level, but a drain of this bridge can only end by graceful shutdown. On the "
-           "bridge, set videobridge.apis.xmpp-client.stats-filter.enabled = false or add "
-           "\"participants\" and \"conferences\" to its whitelist (see docs/bridges.md).";
-  }
-
- private:
-  struct Seen {
-    bool ever_published = false;
-    bool warned = false;
-    int without = 0;
-  };
-  std::map<std::string, Seen> bridges_;
-};
-
 // Events cross from the XMPP thread to the main thread, which owns stdout.
 class EventQueue {
  public:
@@ -163,7 +127,7 @@ int watch(const WatchOptions& options) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   EventQueue queue;
-  StatsFilterWarnings filter_warnings;
+  xmpp::MissingParticipantsDetector filter_warnings;
   xmpp::BreweryClient client(config, [&queue](const xmpp::Event& event) { queue.push(event); });
   client.start();
   std::cerr << "watching " << config.brewery << " on " << config.host << ":" << config.port
@@ -175,7 +139,8 @@ int watch(const WatchOptions& options) {
         case xmpp::Event::Type::kStats:
         case xmpp::Event::Type::kLeft:
           std::cout << (options.json ? format_json(event) : format_text(event)) << std::endl;
-          if (auto warning = filter_warnings.check(event)) std::cerr << *warning << "\n";
+          if (auto warning = filter_warnings.observe(event))
+            std::cerr << "watch: " << *warning << "\n";
           break;
         case xmpp::Event::Type::kConnected:
           std::cerr << "connected to " << config.host << ":" << config.port << "\n";
