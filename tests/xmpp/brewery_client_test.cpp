@@ -460,6 +460,25 @@ TEST_F(BreweryClientTest, ShutdownRestartAndHealthLikeJvb) {
   EXPECT_EQ(sim->wait(5s), 0) << "a shut-down bridge exits 0";
 }
 
+TEST_F(BreweryClientTest, MeetingFromTheCommandLineLastsItsLengthThroughADrain) {
+  const int http_port = test_support::free_loopback_port();
+  auto sim = start_sim("jvb-meeting", {"--participants", "3", "--conferences", "1", "--meeting",
+                                       "7:3", "--http", "127.0.0.1:" + std::to_string(http_port)});
+  BreweryClient client(config(), std::ref(recorder_));
+  client.start();
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kJoined, "jvb-meeting"), 15s));
+  EXPECT_EQ(first(recorder_, Event::Type::kJoined, "jvb-meeting").stats.participants, 10);
+  ASSERT_TRUE(test_support::wait_for_port("127.0.0.1", http_port, 5s));
+  ASSERT_EQ(post(http_port, "/colibri/drain/enable"), 200);
+  EXPECT_TRUE(recorder_.wait_for(
+      [](const Event& e) {
+        return e.bridge == "jvb-meeting" && e.stats.drain == true && e.stats.participants == 3 &&
+               e.stats.conferences == 1;
+      },
+      10s))
+      << "the meeting did not end at its end";
+}
+
 TEST_F(BreweryClientTest, StatsFilterPublishesNoParticipants) {
   auto sim = start_sim("jvb-filtered", {"--participants", "30", "--stats-filter"});
   BreweryClient client(config(), std::ref(recorder_));

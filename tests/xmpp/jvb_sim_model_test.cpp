@@ -61,6 +61,28 @@ TEST(JvbSimModel, GracefulShutdownWaitsForTheMeetingsOrItsMaxDuration) {
   EXPECT_EQ(hard.state(), ShutdownState::kShuttingDown);
 }
 
+TEST(JvbSimModel, AMeetingLastsItsWholeLengthThroughADrainAndKeepsGrowing) {
+  LoadModel model(10, 2, 100, {}, 60);
+  model.add_meeting(0, parse_meeting("12:7200:60"));  // a 2-hour meeting, +1 every minute
+  EXPECT_EQ(model.at(1).participants, 22);
+  EXPECT_EQ(model.at(1).conferences, 3);
+  model.start_drain(100);
+  EXPECT_EQ(model.at(3600).participants, 10 + 12 + 60) << "the meeting grows while draining";
+  EXPECT_TRUE(model.at(3600).drain);
+  EXPECT_EQ(model.at(7199).participants, 10 + 12 + 119);
+  EXPECT_EQ(model.at(7200).participants, 10) << "it ends at its own end";
+  EXPECT_EQ(model.at(7200).conferences, 2);
+}
+
+TEST(JvbSimModel, MeetingSyntax) {
+  EXPECT_EQ(parse_meeting("5:60").participants, 5);
+  EXPECT_DOUBLE_EQ(parse_meeting("5:60").seconds, 60);
+  EXPECT_DOUBLE_EQ(parse_meeting("5:60:2.5").grow_every_seconds, 2.5);
+  for (const char* bad : {"", "5", "5:", "x:60", "5:-1", "5.5:60", "1:2:3:4", "5:60s"}) {
+    EXPECT_THROW(parse_meeting(bad), std::invalid_argument) << bad;
+  }
+}
+
 TEST(JvbSimModel, JavaDoubleFormat) {
   EXPECT_EQ(java_double(0), "0.0");
   EXPECT_EQ(java_double(0.25), "0.25");

@@ -36,6 +36,33 @@ std::vector<ProfilePoint> parse_profile(const std::string& text) {
   return points;
 }
 
+Meeting parse_meeting(const std::string& text) {
+  Meeting meeting;
+  std::stringstream parts(text);
+  std::string part;
+  std::vector<double> values;
+  try {
+    while (std::getline(parts, part, ':')) {
+      size_t used = 0;
+      values.push_back(std::stod(part, &used));
+      if (used != part.size() || !std::isfinite(values.back()) || values.back() < 0) {
+        throw std::invalid_argument("bad");
+      }
+    }
+  } catch (const std::exception&) {
+    values.clear();
+  }
+  if (values.size() < 2 || values.size() > 3 || values[0] != std::floor(values[0])) {
+    throw std::invalid_argument("--meeting '" + text +
+                                "' is not 'participants:seconds[:grow_every_seconds]' (e.g. "
+                                "12:7200:60)");
+  }
+  meeting.participants = static_cast<int64_t>(values[0]);
+  meeting.seconds = values[1];
+  if (values.size() == 3) meeting.grow_every_seconds = values[2];
+  return meeting;
+}
+
 LoadModel::LoadModel(int64_t participants, int64_t conferences, double capacity,
                      std::vector<ProfilePoint> profile, double drain_seconds, bool instant_drain)
     : participants_(participants),
@@ -66,7 +93,24 @@ Load LoadModel::undrained_at(double seconds) const {
     // A profile gives participants only; assume conferences of about 5.
     load.conferences = (load.participants + 4) / 5;
   }
+  for (const Running& running : meetings_) {
+    const double age = seconds - running.start;
+    if (age < 0 || age >= running.meeting.seconds) continue;
+    int64_t participants = running.meeting.participants;
+    if (running.meeting.grow_every_seconds > 0) {
+      participants += static_cast<int64_t>(std::floor(age / running.meeting.grow_every_seconds));
+    }
+    load.participants += participants;
+    load.conferences += 1;
+  }
   return load;
+}
+
+void LoadModel::add_meeting(double seconds, const Meeting& meeting) {
+  std::erase_if(meetings_, [&](const Running& running) {
+    return seconds - running.start >= running.meeting.seconds;  // ended
+  });
+  meetings_.push_back({meeting, seconds});
 }
 
 Load LoadModel::at(double seconds) const {
@@ -119,6 +163,7 @@ void LoadModel::stop_drain(double seconds) {
     profile_.clear();
     participants_ = now.participants;
     conferences_ = now.conferences;
+    meetings_.clear();  // their participants are in the static load now
     drain_started_.reset();
   }
   drain_ = false;
@@ -130,6 +175,7 @@ void LoadModel::restart(double /*seconds*/) {
   profile_.clear();
   participants_ = 0;
   conferences_ = 0;
+  meetings_.clear();
 }
 
 std::string_view to_string(ShutdownState state) {

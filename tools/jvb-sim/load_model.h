@@ -28,6 +28,17 @@ struct ProfilePoint {
 // Throws std::invalid_argument with one sentence naming the bad item.
 std::vector<ProfilePoint> parse_profile(const std::string& text);
 
+// One conference with a fixed length: it keeps its participants (and takes a newcomer every
+// grow_every_seconds when > 0) until its end, whatever drain says.
+struct Meeting {
+  int64_t participants = 0;
+  double seconds = 0;  // length
+  double grow_every_seconds = 0;
+};
+// Parses "participants:seconds[:grow_every_seconds]", e.g. "12:7200" or "12:7200:60".
+// Throws std::invalid_argument with one sentence.
+Meeting parse_meeting(const std::string& text);
+
 struct Load {
   int64_t participants = 0;
   int64_t conferences = 0;
@@ -47,6 +58,9 @@ class LoadModel {
   // Sets the load (as Jicofo placing conferences would). With instant_drain, while draining
   // it may only fall; otherwise it is taken as given, drained or not.
   void set_load(double seconds, int64_t participants, int64_t conferences);
+  // Adds a meeting starting at `seconds`; it is counted on top of the load above until its
+  // end. Drain does not touch it (with instant_drain, the drain curve does).
+  void add_meeting(double seconds, const Meeting& meeting);
   void start_drain(double seconds);
   void stop_drain(double seconds);
   bool draining() const { return drain_; }
@@ -66,6 +80,11 @@ class LoadModel {
   bool drain_ = false;
   std::optional<double> drain_started_;  // instant_drain only
   Load at_drain_start_;
+  struct Running {
+    Meeting meeting;
+    double start;
+  };
+  std::vector<Running> meetings_;
 };
 
 enum class ShutdownState { kRunning, kGracefulShutdown, kShuttingDown, kGone };

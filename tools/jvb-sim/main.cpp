@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "load_model.h"
 
@@ -47,6 +48,7 @@ struct Options {
   int64_t conferences = 0;
   double capacity = 100;
   std::string profile;
+  std::vector<std::string> meetings;
   double drain_seconds = 60;
   bool instant_drain = false;
   bool stats_filter = false;
@@ -85,6 +87,10 @@ class SharedState {
   void set_load(int64_t participants, int64_t conferences) {
     std::lock_guard lock(mutex_);
     model_.set_load(now(), participants, conferences);
+  }
+  void add_meeting(const jvb_sim::Meeting& meeting) {
+    std::lock_guard lock(mutex_);
+    model_.add_meeting(now(), meeting);
   }
   void set_drain(bool enable) {
     std::lock_guard lock(mutex_);
@@ -184,6 +190,24 @@ http::response<http::string_body> handle_request(const http::request<http::strin
     } catch (const std::exception&) {
       reply(http::status::bad_request,
             {{"error", "body must be {\"participants\":N,\"conferences\":M} with N, M >= 0"}});
+    }
+  } else if (method == http::verb::post && target == "/sim/meeting") {
+    try {
+      const auto body = parse_body();
+      jvb_sim::Meeting meeting;
+      meeting.participants = body.at("participants").get<int64_t>();
+      meeting.seconds = body.at("seconds").get<double>();
+      meeting.grow_every_seconds = body.value("grow_every_seconds", 0.0);
+      if (meeting.participants < 0 || !(meeting.seconds >= 0) ||
+          !(meeting.grow_every_seconds >= 0)) {
+        throw std::invalid_argument("negative");
+      }
+      state.add_meeting(meeting);
+      reply(http::status::ok, {{"ok", true}});
+    } catch (const std::exception&) {
+      reply(http::status::bad_request,
+            {{"error",
+              "body must be {\"participants\":N,\"seconds\":S[,\"grow_every_seconds\":G]}"}});
     }
   } else if (method == http::verb::post && target == "/sim/health") {
     try {
@@ -516,6 +540,7 @@ int main(int argc, char** argv) {
       "Load: --participants/--conferences (stress = participants / --capacity), or --profile\n"
       "\"t0:p0,t1:p1,...\" (participants interpolated linearly over seconds since start,\n"
       "conferences = ceil(participants / 5)), or POST /sim/load from a load driver.\n"
+      "--meeting P:S[:G] adds a meeting of P participants lasting S seconds (one more every G s).\n"
       "Drain, like JVB, only stops new conferences: the load stays what the driver sets.\n\n"
       "HTTP (--http 127.x.y.z:PORT, loopback only):\n"
       "  POST /colibri/drain/enable|disable  drain mode on/off (200, empty body)\n"
@@ -526,6 +551,8 @@ int main(int argc, char** argv) {
       "       false: shutting_down at once. Moves no participant itself.\n"
       "  GET  /about/health                  200 healthy, 500 unhealthy\n"
       "  POST /sim/load    {\"participants\":N,\"conferences\":M}\n"
+      "  POST /sim/meeting {\"participants\":N,\"seconds\":S,\"grow_every_seconds\":G}\n"
+      "                    a meeting on top of the load, lasting S s whatever drain says\n"
       "  POST /sim/health  {\"healthy\":false}  publish healthy=false (true to recover)\n"
       "  POST /sim/restart  leave the brewery, lose drain mode and conferences, rejoin after\n"
       "                     --restart-seconds (a JVB restart)\n"
@@ -569,6 +596,9 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--profile", options.profile, "load profile \"t0:p0,t1:p1,...\"")
       ->excludes(participants);
+  app.add_option("--meeting", options.meetings,
+                 "a meeting \"participants:seconds[:grow_every_seconds]\" from the start, on top "
+                 "of the load above; it lasts its whole length, drained or not (repeatable)");
   app.add_flag("--instant-drain", options.instant_drain,
                "UNREALISTIC, for old tests only: a drain makes participants fall to 0 over "
                "--drain-seconds and the load may then only fall");
@@ -613,10 +643,18 @@ int main(int argc, char** argv) {
     std::cerr << "jvb-sim: " << e.what() << ".\n";
     return 2;
   }
-  SharedState state(
-      jvb_sim::LoadModel(options.participants, options.conferences, options.capacity,
-                         std::move(profile), options.drain_seconds, options.instant_drain),
-      jvb_sim::Shutdown(options.graceful_shutdown_max_seconds, options.shutting_down_seconds));
+  jvb_sim::LoadModel model(options.participants, options.conferences, options.capacity,
+                           std::move(profile), options.drain_seconds, options.instant_drain);
+  try {
+    for (const std::string& meeting : options.meetings) {
+      model.add_meeting(0, jvb_sim::parse_meeting(meeting));
+    }
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "jvb-sim: " << e.what() << ".\n";
+    return 2;
+  }
+  SharedState state(std::move(model), jvb_sim::Shutdown(options.graceful_shutdown_max_seconds,
+                                                        options.shutting_down_seconds));
 
   asio::io_context io;
   asio::signal_set signals(io, SIGTERM, SIGINT);
