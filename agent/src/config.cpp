@@ -152,6 +152,7 @@ class ObjectReader {
           policy == "target" ? scaling::PolicyKind::kTarget : scaling::PolicyKind::kThreshold;
       return;
     }
+    if (key.type == scaling::KeyType::kBoolean) return boolean(name, config.*key.flag);
     const json* value = find(name);
     if (value == nullptr) return;
     const bool integer = key.type == scaling::KeyType::kInteger;

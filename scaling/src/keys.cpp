@@ -13,19 +13,27 @@ using C = ScalingConfig;
 
 constexpr ScalingKey integer_key(std::string_view name, int C::*field, double minimum,
                                  double maximum, bool schedulable, std::string_view doc) {
-  return {name, KeyType::kInteger, field, nullptr, minimum, maximum, false, schedulable, doc};
+  return {name,    KeyType::kInteger, field, nullptr,     nullptr,
+          minimum, maximum,           false, schedulable, doc};
 }
 
 constexpr ScalingKey number_key(std::string_view name, double C::*field, double minimum,
                                 double maximum, bool exclusive, bool schedulable,
                                 std::string_view doc) {
-  return {name, KeyType::kNumber, nullptr, field, minimum, maximum, exclusive, schedulable, doc};
+  return {name,    KeyType::kNumber, nullptr,   field,       nullptr,
+          minimum, maximum,          exclusive, schedulable, doc};
+}
+
+// A switch (new levers are added as one of these rows; never schedulable for now).
+[[maybe_unused]] constexpr ScalingKey boolean_key(std::string_view name, bool C::*field,
+                                                  std::string_view doc) {
+  return {name, KeyType::kBoolean, nullptr, nullptr, field, 0, 1, false, false, doc};
 }
 
 constexpr double kDay = 86'400;
 
 const std::array kKeys{
-    ScalingKey{"policy", KeyType::kPolicy, nullptr, nullptr, 0, 0, false, true,
+    ScalingKey{"policy", KeyType::kPolicy, nullptr, nullptr, nullptr, 0, 0, false, true,
                "threshold (consecutive periods above/below two thresholds) or target (HPA-style "
                "ceil(sum of stress / target_stress))"},
     integer_key("min_bridges", &C::min_bridges, 0, 10'000, true,
@@ -87,7 +95,7 @@ const ScalingKey* find_scaling_key(std::string_view name) {
 }
 
 std::optional<std::string> check_range(const ScalingKey& key, double value) {
-  if (key.type == KeyType::kPolicy) return std::nullopt;
+  if (key.type == KeyType::kPolicy || key.type == KeyType::kBoolean) return std::nullopt;
   const bool too_low = key.minimum_exclusive ? !(value > key.minimum) : !(value >= key.minimum);
   if (std::isfinite(value) && !too_low && value <= key.maximum) return std::nullopt;
   return format(value) + " must be " + (key.minimum_exclusive ? "above " : "at least ") +
@@ -103,6 +111,8 @@ std::string default_text(const ScalingKey& key) {
       return std::to_string(defaults.*key.integer);
     case KeyType::kNumber:
       return format(defaults.*key.number);
+    case KeyType::kBoolean:
+      return defaults.*key.flag ? "true" : "false";
   }
   return {};
 }

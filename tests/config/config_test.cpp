@@ -38,6 +38,8 @@ TEST(ConfigKeys, EveryScalingKeyIsReadWithItsDefault) {
     json document = {{"scaling", json::object()}};
     if (key.type == scaling::KeyType::kPolicy) {
       document["scaling"][std::string(key.name)] = "target";
+    } else if (key.type == scaling::KeyType::kBoolean) {
+      document["scaling"][std::string(key.name)] = true;
     } else if (key.type == scaling::KeyType::kInteger) {
       document["scaling"][std::string(key.name)] = static_cast<int>(key.maximum);
       if (key.name == "min_bridges") document["scaling"]["max_bridges"] = 10'000;

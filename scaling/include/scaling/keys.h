@@ -16,6 +16,7 @@ enum class KeyType {
   kPolicy,   // "threshold" | "target"
   kInteger,  // whole number
   kNumber,   // finite number
+  kBoolean,  // true | false
 };
 
 struct ScalingKey {
@@ -23,6 +24,7 @@ struct ScalingKey {
   KeyType type = KeyType::kNumber;
   int ScalingConfig::*integer = nullptr;    // kInteger
   double ScalingConfig::*number = nullptr;  // kNumber
+  bool ScalingConfig::*flag = nullptr;      // kBoolean
   double minimum = 0;
   double maximum = 0;
   bool minimum_exclusive = false;  // value must be > minimum (not >=)
@@ -39,7 +41,7 @@ const ScalingKey* find_scaling_key(std::string_view name);
 // "-1 must be at least 0 and at most 86400" (the caller prefixes the key path).
 std::optional<std::string> check_range(const ScalingKey& key, double value);
 
-// The key's default as text ("0.7", "10", "threshold").
+// The key's default as text ("0.7", "10", "threshold", "false").
 std::string default_text(const ScalingKey& key);
 
 // Levenshtein distance, for "did you mean ...?" suggestions.
