@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "agent/commands.h"
+#include "jvb/version.h"
 
 namespace agent {
 namespace {
