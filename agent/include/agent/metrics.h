@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "jvb/version.h"
+
 namespace agent {
 
 class MetricsError : public std::runtime_error {
