@@ -8,6 +8,8 @@
 #include "agent/linode_preflight.h"
 #include "linode/client.h"
 #include "linode/preflight.h"
+#include "scaling/keys.h"
+#include "scaling/predictor.h"
 
 namespace agent {
 
@@ -49,15 +51,33 @@ size_t check_online(const std::string& config_path, const Config& config) {
   return problems.size();
 }
 
+// The effective scaling profile, one key per line ("scaling.<key> = <value>"), with the keys
+// still at their default marked: what a user gets from a config that sets only min/max.
+void print_profile(const Config& config) {
+  for (const auto& key : scaling::scaling_keys()) {
+    const std::string value = scaling::value_text(key, config.scaling);
+    std::cout << "scaling." << key.name << " = " << value
+              << (value == scaling::default_text(key) ? "  (default)" : "") << "\n";
+  }
+}
+
 }  // namespace
 
-int check_config(const std::string& config_path, bool online) {
+int check_config(const std::string& config_path, bool online, bool profile) {
   const ConfigResult result = load_config(config_path, ConfigUse::kCheck);
   print_config_problems(config_path, result, std::cerr);
   if (!result.errors.empty()) {
     std::cerr << result.errors.size() << " problem" << (result.errors.size() == 1 ? "" : "s")
               << " found in " << config_path << ".\n";
     return 2;
+  }
+  // Threshold pairs that flap on a flat load are legal but costly: warn, do not refuse.
+  if (result.config) {
+    for (const auto& warning : scaling::flap_warnings(
+             result.config->scaling, result.config->simulation.capacity_participants)) {
+      std::cerr << config_path << ": scaling: warning: " << warning << "\n";
+    }
+    if (profile) print_profile(*result.config);
   }
   if (online && result.config) {
     const size_t problems = check_online(config_path, *result.config);

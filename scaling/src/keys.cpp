@@ -117,20 +117,21 @@ std::optional<std::string> check_range(const ScalingKey& key, double value) {
          format(key.minimum) + " and at most " + format(key.maximum);
 }
 
-std::string default_text(const ScalingKey& key) {
-  const ScalingConfig defaults;
+std::string value_text(const ScalingKey& key, const ScalingConfig& config) {
   switch (key.type) {
     case KeyType::kPolicy:
-      return defaults.policy == PolicyKind::kTarget ? "target" : "threshold";
+      return config.policy == PolicyKind::kTarget ? "target" : "threshold";
     case KeyType::kInteger:
-      return std::to_string(defaults.*key.integer);
+      return std::to_string(config.*key.integer);
     case KeyType::kNumber:
-      return format(defaults.*key.number);
+      return format(config.*key.number);
     case KeyType::kBoolean:
-      return defaults.*key.flag ? "true" : "false";
+      return config.*key.flag ? "true" : "false";
   }
   return {};
 }
+
+std::string default_text(const ScalingKey& key) { return value_text(key, ScalingConfig{}); }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);

@@ -177,4 +177,28 @@ TEST_F(CheckConfigOnline, WithoutOnlineNothingIsAsked) {
   EXPECT_EQ(after["requests"], before["requests"].get<int>() + 1);  // only the stats call itself
 }
 
+// Issue 17: thresholds that flap on a flat load are warned about (a flat 80-participant load with
+// 0.7/0.45 flapped 58 times in 4 hours), and --profile prints the effective scaling profile.
+TEST_F(CheckConfigOnline, FlappingThresholdsWarnAndProfileShowsTheEffectiveKeys) {
+  json configuration = config();
+  configuration["scaling"] = {{"scale_up_threshold", 0.7}, {"scale_down_threshold", 0.45}};
+  const fs::path path = dir_ / "config.json";
+  write(path, configuration.dump(2));
+  const Outcome flapping = run("check-config --profile --config " + path.string());
+  EXPECT_EQ(flapping.exit_code, 0) << flapping.output;  // a warning, not an error
+  EXPECT_NE(flapping.output.find(file() + ": scaling: warning: "), std::string::npos)
+      << flapping.output;
+  EXPECT_NE(flapping.output.find("scaling.scale_down_threshold = 0.45\n"), std::string::npos)
+      << flapping.output;
+  EXPECT_NE(flapping.output.find("scaling.min_bridges = 1  (default)"), std::string::npos)
+      << flapping.output;
+
+  configuration["scaling"] = {{"min_bridges", 1}, {"max_bridges", 10}};
+  write(path, configuration.dump(2));
+  const Outcome calm = run("check-config --config " + path.string());
+  EXPECT_EQ(calm.exit_code, 0) << calm.output;
+  EXPECT_EQ(calm.output.find("warning"), std::string::npos) << calm.output;
+  EXPECT_EQ(calm.output.find("scaling.min_bridges ="), std::string::npos) << calm.output;
+}
+
 }  // namespace

@@ -17,7 +17,10 @@ int run_daemon(const RunOptions& options);
 
 // online: also ask the Linode API (linode::preflight) whether the token, region, image, type
 // and firewall fit; every problem is printed with its key path, exit 2.
-int check_config(const std::string& config_path, bool online = false);
+// Validates the file (exit 2 on problems). `online`: also asks the Linode API (preflight).
+// `profile`: prints the effective scaling profile to stdout. Flapping threshold pairs are
+// warnings on stderr (they do not change the exit code).
+int check_config(const std::string& config_path, bool online = false, bool profile = false);
 
 struct WatchOptions {
   std::string config_path;

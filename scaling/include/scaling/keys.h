@@ -41,7 +41,9 @@ const ScalingKey* find_scaling_key(std::string_view name);
 // "-1 must be at least 0 and at most 86400" (the caller prefixes the key path).
 std::optional<std::string> check_range(const ScalingKey& key, double value);
 
-// The key's default as text ("0.7", "10", "threshold", "false").
+// The key's value in `config` as text ("0.7", "10", "threshold", "false").
+std::string value_text(const ScalingKey& key, const ScalingConfig& config);
+// The key's default as text: value_text(key, ScalingConfig{}).
 std::string default_text(const ScalingKey& key);
 
 // Levenshtein distance, for "did you mean ...?" suggestions.
