@@ -16,12 +16,7 @@ namespace agent {
 namespace asio = boost::asio;
 using Local = asio::local::stream_protocol;
 
-const std::set<std::string>& default_control_commands() {
-  static const std::set<std::string> commands = {"status",    "pause",       "resume", "scale-to",
-                                                 "auto",      "drain",       "set",    "schedule",
-                                                 "event-add", "event-remove"};
-  return commands;
-}
+// default_control_commands() is defined with the command table (control_handler.cpp).
 
 namespace {
 

@@ -170,6 +170,8 @@ struct Metrics::Impl {
   prometheus::Family<prometheus::Gauge>& build_info;
   prometheus::Family<prometheus::Gauge>& schedule_min;
   prometheus::Family<prometheus::Gauge>& schedule_active;
+  prometheus::Gauge& state_file_ok;
+  prometheus::Counter& state_file_write_failures;
 
   std::mutex mutex;  // guards the maps and optional series below
   std::map<std::string, prometheus::Gauge*> state_series;
@@ -258,7 +260,16 @@ Metrics::Impl::Impl(const MetricsOptions& options)
                                 "when no window is active).")),
       schedule_active(gauge_family(*registry, "schedule_active",
                                    "1 for the schedule window in effect now (absent when "
-                                   "none).")) {
+                                   "none).")),
+      state_file_ok(gauge(*registry, "state_file_ok",
+                          "1 while the last write of the state file succeeded; 0 while it "
+                          "fails (no bridge is created or drained until it can be saved).")),
+      state_file_write_failures(prometheus::BuildCounter()
+                                    .Name(name("state_file_write_failures_total"))
+                                    .Help("Failed writes of the state file.")
+                                    .Register(*registry)
+                                    .Add({})) {
+  state_file_ok.Set(1);
   build_info.Add({{"version", safe_label(options.version)}}).Set(1);
   for (std::string_view state : kBridgeStates) {
     state_series[std::string(state)] = &bridges.Add({{"state", std::string(state)}});
@@ -267,6 +278,7 @@ Metrics::Impl::Impl(const MetricsOptions& options)
     scaling_actions.Add(
         {{"action", std::string(to_string(action))}, {"reason", std::string(to_string(reason))}});
   }
+  if (options.listen.empty()) return;  // no HTTP exposer (in-process tests): text() only
   check_listen_address(options.listen);
   try {
     exposer = std::make_unique<prometheus::Exposer>(options.listen, 1);
@@ -281,6 +293,7 @@ Metrics::Metrics(const MetricsOptions& options) : impl_(std::make_unique<Impl>(o
 Metrics::~Metrics() = default;
 
 uint16_t Metrics::port() const {
+  if (!impl_->exposer) return 0;
   auto ports = impl_->exposer->GetListeningPorts();
   return ports.empty() ? 0 : static_cast<uint16_t>(ports.front());
 }
@@ -367,5 +380,9 @@ void Metrics::set_schedule(std::optional<int> schedule_min_bridges, const std::s
     impl_->schedule_active_series->Set(1);
   }
 }
+
+void Metrics::set_state_file_ok(bool ok) { impl_->state_file_ok.Set(ok ? 1 : 0); }
+
+void Metrics::count_state_file_write_failure() { impl_->state_file_write_failures.Increment(); }
 
 }  // namespace agent

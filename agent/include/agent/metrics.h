@@ -22,9 +22,11 @@ class MetricsError : public std::runtime_error {
 };
 
 struct MetricsOptions {
-  std::string listen = "127.0.0.1:9464";  // host:port; port 0 picks a free port (tests)
-  std::string version = JVB_VERSION;      // build_info{version}
-  std::vector<std::string> secrets;       // e.g. the Linode token, the XMPP password
+  // host:port; port 0 picks a free port (tests); empty: no HTTP server, text() only
+  // (in-process tests).
+  std::string listen = "127.0.0.1:9464";
+  std::string version = JVB_VERSION;  // build_info{version}
+  std::vector<std::string> secrets;   // e.g. the Linode token, the XMPP password
 };
 
 // What was done, for scaling_actions_total{action,reason}.
@@ -91,6 +93,10 @@ class Metrics {
   // The schedule's effect now: scheduled min_bridges (nullopt: no window active, series
   // absent) and the active window name (empty: none; schedule_active{window} is removed).
   void set_schedule(std::optional<int> schedule_min_bridges, const std::string& window);
+  // state_file_ok: 1 while the last write of the state file succeeded, 0 while it fails;
+  // state_file_write_failures_total counts the failed writes.
+  void set_state_file_ok(bool ok);
+  void count_state_file_write_failure();
 
   struct Impl;
 
