@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <set>
+
+#include "format.h"
 
 namespace scaling {
 
@@ -15,27 +16,91 @@ std::string_view to_string(BridgeState state) noexcept {
       return "ready";
     case BridgeState::kDraining:
       return "draining";
+    case BridgeState::kShuttingDown:
+      return "shutting_down";
     case BridgeState::kDeleting:
       return "deleting";
     case BridgeState::kFailed:
       return "failed";
+    case BridgeState::kUnhealthy:
+      return "unhealthy";
+    case BridgeState::kLost:
+      return "lost";
   }
   return "unknown";
 }
 
-namespace {
-
-std::string format_number(double value, int decimals = 2) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, value);
-  return buffer;
+std::string_view to_string(Reason reason) noexcept {
+  switch (reason) {
+    case Reason::kStressHigh:
+      return "stress_high";
+    case Reason::kStressLow:
+      return "stress_low";
+    case Reason::kBelowMin:
+      return "below_min";
+    case Reason::kAboveMax:
+      return "above_max";
+    case Reason::kPinned:
+      return "pinned";
+    case Reason::kOperator:
+      return "manual";
+    case Reason::kReplacement:
+      return "replacement";
+    case Reason::kDrainedEmpty:
+      return "drained";
+    case Reason::kDrainTimeout:
+      return "drain_timeout";
+    case Reason::kLeftBrewery:
+      return "left_brewery";
+    case Reason::kBootTimeout:
+      return "boot_timeout";
+    case Reason::kUnhealthy:
+      return "unhealthy";
+    case Reason::kLost:
+      return "lost";
+  }
+  return "unknown";
 }
+
+std::string_view to_string(Action action) noexcept {
+  switch (action) {
+    case Action::kNone:
+      return "none";
+    case Action::kScaleUp:
+      return "scale_up";
+    case Action::kScaleDown:
+      return "scale_down";
+    case Action::kHold:
+      return "hold";
+    case Action::kPinned:
+      return "pinned";
+    case Action::kPaused:
+      return "paused";
+    case Action::kDrain:
+      return "drain";
+    case Action::kRemove:
+      return "remove";
+  }
+  return "unknown";
+}
+
+int Decision::create_count() const noexcept {
+  int count = 0;
+  for (const auto& create : creates) count += create.count;
+  return count;
+}
+
+namespace {
 
 constexpr int kNamedVictims = 5;  // drains named one by one in a reason
 
-bool has_known_stats(const BridgeView& bridge) {
-  return bridge.stress.has_value() && bridge.participants.has_value() &&
-         std::isfinite(*bridge.stress);
+// Stress alone drives scaling; participants only refine (DESIGN §5 "Stats a decision needs").
+bool has_known_stress(const BridgeView& bridge) {
+  return bridge.stress.has_value() && std::isfinite(*bridge.stress);
+}
+
+std::string participants_text(const BridgeView& bridge) {
+  return bridge.participants ? std::to_string(*bridge.participants) : "unknown";
 }
 
 std::string join(const std::vector<std::string>& parts) {
@@ -48,413 +113,534 @@ std::string join(const std::vector<std::string>& parts) {
   return joined;
 }
 
+// How many bridges of each kind there are (stage 0).
+struct Census {
+  int ready = 0;         // kReady: capacity
+  int provisioning = 0;  // kProvisioning: capacity at zero stress
+  int other = 0;         // exist (max_bridges counts them) but are not capacity
+  int known_ready = 0;   // ready with a known stress
+  double stress_sum = 0;
+  std::string unknown_bridge;  // first ready bridge whose stress is unknown
+};
+
+Census take_census(const Snapshot& snapshot) {
+  Census census;
+  for (const auto& bridge : snapshot.bridges) {
+    switch (bridge.state) {
+      case BridgeState::kReady:
+        ++census.ready;
+        if (has_known_stress(bridge)) {
+          ++census.known_ready;
+          census.stress_sum += std::max(0.0, *bridge.stress);
+        } else if (census.unknown_bridge.empty()) {
+          census.unknown_bridge = bridge.name;
+        }
+        break;
+      case BridgeState::kProvisioning:
+        ++census.provisioning;
+        break;
+      case BridgeState::kDraining:
+      case BridgeState::kShuttingDown:
+      case BridgeState::kDeleting:
+      case BridgeState::kUnhealthy:
+      case BridgeState::kLost:
+        ++census.other;
+        break;
+      case BridgeState::kFailed:
+        break;
+    }
+  }
+  return census;
+}
+
+// What the stages share within one decide() call.
+struct Work {
+  Work(const Snapshot& s, const ScalingConfig& c, Decision& d)
+      : snapshot(s), config(c), decision(d), census(take_census(s)) {}
+  const Snapshot& snapshot;
+  const ScalingConfig& config;
+  Decision& decision;
+  Census census;
+  std::vector<std::string> notes;
+  std::set<std::string> acted_on;  // deleted, shut down or drained this period
+  int ready_remaining = 0;         // ready bridges not drained this period
+  bool last_ready_deferred = false;
+  bool replacement_needed = false;  // an unhealthy bridge waits for a replacement
+
+  void remove(const BridgeView& bridge, Reason reason, std::string note) {
+    decision.deletes.push_back({bridge.name, reason});
+    acted_on.insert(bridge.name);
+    if (bridge.state == BridgeState::kProvisioning) {
+      --census.provisioning;
+    } else {
+      --census.other;
+    }
+    notes.push_back(std::move(note));
+  }
+  void shut_down(const BridgeView& bridge, Reason reason, std::string note) {
+    decision.shutdowns.push_back({bridge.name, reason});
+    acted_on.insert(bridge.name);
+    notes.push_back(std::move(note));
+  }
+};
+
+// Stage 1: the lifecycle's own steps — drained or timed-out drains, shut-down bridges that left,
+// boots that never joined, bridges unhealthy or lost for too long. Never an instance whose
+// bridge is in the brewery with participants: those get a graceful shutdown.
+void cleanup(Work& work) {
+  const ScalingConfig& config = work.config;
+  const double now = work.snapshot.now;
+  for (const auto& bridge : work.snapshot.bridges) {
+    if (!bridge.managed) continue;  // never delete what this agent did not create
+    const double since = now - bridge.state_since;
+    switch (bridge.state) {
+      case BridgeState::kDraining:
+        if (bridge.foreign_drain) break;
+        if (bridge.drained_empty) {
+          work.remove(bridge, Reason::kDrainedEmpty, bridge.name + " drained empty: delete");
+        } else if (!bridge.in_brewery) {
+          work.remove(bridge, Reason::kLeftBrewery,
+                      bridge.name + " left the brewery while draining: delete");
+        } else if (since >= config.drain_timeout_seconds) {
+          work.shut_down(bridge, Reason::kDrainTimeout,
+                         bridge.name + " drain timed out after " + format_number(since, 0) +
+                             " s with " + participants_text(bridge) +
+                             " participants: shut down gracefully");
+        }
+        break;
+      case BridgeState::kShuttingDown:
+        if (bridge.foreign_drain) break;
+        if (!bridge.in_brewery) {
+          work.remove(bridge, Reason::kLeftBrewery,
+                      bridge.name + " left the brewery after its shutdown: delete");
+        } else if (bridge.drained_empty) {
+          work.remove(bridge, Reason::kDrainedEmpty,
+                      bridge.name + " shutting down and empty: delete");
+        }
+        break;
+      case BridgeState::kProvisioning:
+        if (since >= config.boot_timeout_seconds) {
+          work.remove(bridge, Reason::kBootTimeout,
+                      bridge.name + " did not join within " +
+                          format_number(config.boot_timeout_seconds, 0) + " s: delete (failed)");
+        }
+        break;
+      case BridgeState::kUnhealthy:
+        if (since < config.unhealthy_timeout_seconds) break;
+        if (!bridge.in_brewery || bridge.drained_empty) {
+          work.remove(bridge, Reason::kUnhealthy,
+                      bridge.name + " unhealthy for " + format_number(since, 0) + " s: delete");
+        } else if (work.census.ready > 0) {
+          work.shut_down(bridge, Reason::kUnhealthy,
+                         bridge.name + " unhealthy for " + format_number(since, 0) + " s with " +
+                             participants_text(bridge) + " participants: shut down gracefully");
+        } else {
+          work.replacement_needed = true;
+          work.notes.push_back(bridge.name + " unhealthy for " + format_number(since, 0) +
+                               " s: shut down once a replacement is ready");
+        }
+        break;
+      case BridgeState::kLost:
+        if (since >= config.unhealthy_timeout_seconds) {
+          work.remove(bridge, Reason::kLost,
+                      bridge.name + " out of the brewery for " + format_number(since, 0) +
+                          " s: delete (lost)");
+        }
+        break;
+      case BridgeState::kReady:
+      case BridgeState::kDeleting:
+      case BridgeState::kFailed:
+        break;
+    }
+  }
+}
+
+// Stage 2: the operator's `ctl drain` requests.
+void operator_requests(Work& work) {
+  const Snapshot& snapshot = work.snapshot;
+  std::set<std::string> seen;
+  for (const auto& name : snapshot.overrides.drain_requests) {
+    if (!seen.insert(name).second) continue;
+    const auto found = std::find_if(snapshot.bridges.begin(), snapshot.bridges.end(),
+                                    [&](const BridgeView& b) { return b.name == name; });
+    if (found == snapshot.bridges.end()) {
+      work.notes.push_back("drain request for " + name + " ignored: no such bridge");
+      continue;
+    }
+    if (!found->managed) {
+      work.notes.push_back("drain request for " + name + " ignored: not managed by this agent");
+      continue;
+    }
+    if (found->state != BridgeState::kReady && found->state != BridgeState::kProvisioning) {
+      continue;  // already draining, deleting or gone
+    }
+    if (work.acted_on.count(name) != 0) continue;
+    if (snapshot.overrides.paused) {
+      work.notes.push_back("drain of " + name + " deferred: paused");
+      continue;
+    }
+    if (found->state == BridgeState::kProvisioning) {
+      // Not in the brewery yet, so it carries no conference: delete it directly.
+      work.remove(*found, Reason::kOperator, name + " drain requested while provisioning: delete");
+      continue;
+    }
+    if (work.ready_remaining <= 1) {
+      work.last_ready_deferred = true;
+      work.notes.push_back("drain of " + name + " deferred: it is the last ready bridge");
+      continue;
+    }
+    work.decision.drains.push_back({name, Reason::kOperator});
+    work.acted_on.insert(name);
+    --work.ready_remaining;
+    work.notes.push_back(name + " drained on request");
+  }
+}
+
+// Stage 4: pin, replacement and the [min, max] bounds. Returns the reason a create would carry.
+struct Bounded {
+  int desired = 0;
+  bool pinned = false;
+  bool capped_by_max = false;
+  Reason up_reason = Reason::kStressHigh;
+};
+
+Bounded bound(Work& work, int desired, std::string& load_reason, int current) {
+  const ScalingConfig& config = work.config;
+  const int max_bridges = std::max(0, config.max_bridges);
+  const int min_bridges = std::clamp(config.min_bridges, 0, max_bridges);
+  Bounded out;
+  if (work.snapshot.overrides.pinned) {
+    out.pinned = true;
+    desired = *work.snapshot.overrides.pinned;
+    load_reason = "pinned to " + std::to_string(desired) + " (load says: " + load_reason + ")";
+  }
+  bool replacement = false;
+  if ((work.last_ready_deferred || work.replacement_needed) && work.census.provisioning == 0 &&
+      desired <= current) {
+    replacement = true;
+    desired = current + 1;  // a replacement first, then the requested drain or shutdown
+    if (work.last_ready_deferred) {
+      work.notes.push_back("a replacement is created before the last ready bridge drains");
+    }
+  }
+  const int clamped = std::clamp(desired, min_bridges, max_bridges);
+  out.capped_by_max = clamped < desired;
+  const bool raised_by_min = clamped > desired;
+  if (clamped != desired) {
+    work.notes.push_back(clamped > desired
+                             ? "min_bridges " + std::to_string(min_bridges) + " raises " +
+                                   std::to_string(desired) + " to " + std::to_string(clamped)
+                             : "max_bridges " + std::to_string(max_bridges) + " caps " +
+                                   std::to_string(desired) + " to " + std::to_string(clamped));
+    desired = clamped;
+  }
+  out.desired = desired;
+  out.up_reason = out.pinned      ? Reason::kPinned
+                  : raised_by_min ? Reason::kBelowMin
+                  : replacement   ? Reason::kReplacement
+                                  : Reason::kStressHigh;
+  return out;
+}
+
+// Bridges this agent drained that still hold participants, fullest first: undoing their drain
+// is instant and their hour is paid (DESIGN §5 "Undrain before create").
+std::vector<const BridgeView*> undrain_candidates(const Work& work) {
+  std::vector<const BridgeView*> candidates;
+  for (const auto& bridge : work.snapshot.bridges) {
+    if (!bridge.managed || bridge.state != BridgeState::kDraining || bridge.foreign_drain ||
+        !bridge.in_brewery || bridge.drained_empty || work.acted_on.count(bridge.name) != 0) {
+      continue;
+    }
+    const bool holds = bridge.participants ? *bridge.participants > 0
+                                           : has_known_stress(bridge) && *bridge.stress > 0;
+    if (holds) candidates.push_back(&bridge);
+  }
+  std::sort(candidates.begin(), candidates.end(), [](const BridgeView* a, const BridgeView* b) {
+    const double la = a->participants ? *a->participants : a->stress.value_or(0) * 1e6;
+    const double lb = b->participants ? *b->participants : b->stress.value_or(0) * 1e6;
+    return la != lb ? la > lb : a->name < b->name;
+  });
+  return candidates;
+}
+
+// Stage 5a: more bridges — undrain first, then create within max_bridges.
+bool scale_up(Work& work, const Bounded& bounded, int wanted, bool& blocked) {
+  const ScalingConfig& config = work.config;
+  if (work.snapshot.overrides.paused) {
+    blocked = true;
+    work.notes.push_back("paused: would create " + std::to_string(wanted));
+    return false;
+  }
+  int undrained = 0;
+  if (work.snapshot.can_undrain) {
+    for (const BridgeView* bridge : undrain_candidates(work)) {
+      if (undrained == wanted) break;
+      work.decision.undrains.push_back({bridge->name, bounded.up_reason});
+      work.acted_on.insert(bridge->name);
+      work.notes.push_back("undrain " + bridge->name + " (" + participants_text(*bridge) +
+                           " participants) instead of creating");
+      ++undrained;
+    }
+    wanted -= undrained;
+  }
+  if (wanted == 0) return undrained > 0;
+  if (config.max_failed_boots > 0 && work.snapshot.failed_boots >= config.max_failed_boots) {
+    work.notes.push_back("creation suspended after " + std::to_string(work.snapshot.failed_boots) +
+                         " failed boots (a bridge joining, a reload or ctl resume lifts it)");
+    if (undrained == 0) blocked = true;
+    return undrained > 0;
+  }
+  const int max_bridges = std::max(0, config.max_bridges);
+  const int existing = work.census.ready + work.census.provisioning + work.census.other;
+  const int room = std::max(0, max_bridges - existing);
+  const int count = std::min(wanted, room);
+  if (count < wanted) {
+    work.notes.push_back("max_bridges " + std::to_string(max_bridges) + " reached (" +
+                         std::to_string(existing) + " bridges exist, draining included): create " +
+                         std::to_string(count) + " of " + std::to_string(wanted));
+    if (count == 0 && undrained == 0) blocked = true;
+  }
+  if (count > 0) work.decision.creates.push_back({count, bounded.up_reason});
+  return count > 0 || undrained > 0;
+}
+
+// Victims: managed ready bridges, fewest participants first; those that publish no participants
+// after them, least stress first; ties by name.
+std::vector<const BridgeView*> victims(const Work& work) {
+  std::vector<const BridgeView*> candidates;
+  for (const auto& bridge : work.snapshot.bridges) {
+    if (bridge.managed && bridge.state == BridgeState::kReady &&
+        work.acted_on.count(bridge.name) == 0) {
+      candidates.push_back(&bridge);
+    }
+  }
+  std::sort(candidates.begin(), candidates.end(), [](const BridgeView* a, const BridgeView* b) {
+    if (a->participants.has_value() != b->participants.has_value()) {
+      return a->participants.has_value();
+    }
+    if (a->participants && *a->participants != *b->participants) {
+      return *a->participants < *b->participants;
+    }
+    if (!a->participants && a->stress != b->stress) {
+      return a->stress.value_or(0) < b->stress.value_or(0);
+    }
+    return a->name < b->name;
+  });
+  return candidates;
+}
+
+// Stage 5b: fewer bridges — drain victims, waiting for the paid hour when billing-aware.
+bool scale_down(Work& work, const EffectiveConfig& effective, const Bounded& bounded, int wanted,
+                bool& blocked) {
+  const ScalingConfig& config = work.config;
+  const double now = work.snapshot.now;
+  if (work.snapshot.overrides.paused) {
+    blocked = true;
+    work.notes.push_back("paused: would drain " + std::to_string(wanted));
+    return false;
+  }
+  if (effective.inhibit_scale_down) {
+    blocked = true;
+    work.notes.push_back("scale-down inhibited by schedule window" +
+                         (effective.window.empty() ? std::string() : " " + effective.window));
+    return false;
+  }
+  if (!work.census.unknown_bridge.empty()) {
+    blocked = true;
+    work.notes.push_back("stats of " + work.census.unknown_bridge + " unknown: no scale-down");
+    return false;
+  }
+  // Only a load-driven scale-down waits for the paid hour; an operator's pin or a lowered
+  // max_bridges acts at once.
+  const bool billing_may_wait =
+      !bounded.pinned && !bounded.capped_by_max && config.billing_period_seconds > 0;
+  const Reason reason = bounded.pinned          ? Reason::kPinned
+                        : bounded.capped_by_max ? Reason::kAboveMax
+                                                : Reason::kStressLow;
+  int drained = 0;
+  bool waiting_for_billing = false;
+  std::size_t and_more = 0;  // index of the "and N more" note
+  for (const BridgeView* victim : victims(work)) {
+    if (drained == wanted || work.ready_remaining <= 1) break;
+    if (billing_may_wait && victim->created_at) {
+      const double age = std::max(0.0, now - *victim->created_at);
+      const double paid_left =
+          config.billing_period_seconds - std::fmod(age, config.billing_period_seconds);
+      if (paid_left > config.billing_drain_lead_seconds) {
+        work.notes.push_back("scale-down waits until " + victim->name + "'s paid hour ends (" +
+                             format_number(paid_left / 60, 0) + " min left)");
+        waiting_for_billing = true;
+        break;
+      }
+    }
+    work.decision.drains.push_back({victim->name, reason});
+    work.acted_on.insert(victim->name);
+    // Keep the reason one readable line: name the first few victims only.
+    if (drained < kNamedVictims) {
+      work.notes.push_back("drain " + victim->name + " (" +
+                           std::to_string(victim->participants.value_or(0)) + " participants)");
+    } else if (drained == kNamedVictims) {
+      and_more = work.notes.size();
+      work.notes.push_back("and more");
+    }
+    --work.ready_remaining;
+    ++drained;
+  }
+  if (drained > kNamedVictims) {
+    work.notes[and_more] = "and " + std::to_string(drained - kNamedVictims) + " more";
+  }
+  if (waiting_for_billing) {
+    if (drained == 0) blocked = true;
+  } else if (drained < wanted) {
+    work.notes.push_back("only " + std::to_string(drained) + " of " + std::to_string(wanted) +
+                         " can drain (managed ready bridges only, never the last ready one)");
+    if (drained == 0) blocked = true;
+  }
+  return drained > 0;
+}
+
+// The deprecated string/name fields, derived from the typed ones.
+void fill_deprecated_fields(Decision& decision) {
+  decision.create = decision.create_count();
+  decision.drain.clear();
+  for (const auto& drain : decision.drains) decision.drain.push_back(drain.bridge);
+  decision.remove.clear();
+  decision.failed.clear();
+  for (const auto& deletion : decision.deletes) {
+    decision.remove.push_back(deletion.bridge);
+    if (deletion.reason == Reason::kBootTimeout) decision.failed.push_back(deletion.bridge);
+  }
+  for (const auto& shutdown : decision.shutdowns) decision.remove.push_back(shutdown.bridge);
+  decision.action = std::string(to_string(decision.outcome));
+  decision.reason = explain(decision);
+}
+
 }  // namespace
 
+std::string explain(const Decision& decision) { return join(decision.notes); }
+
 void Policy::reset() noexcept {
-  periods_above_ = 0;
-  periods_below_ = 0;
+  threshold_.reset();
+  target_.reset();
   last_action_time_.reset();
-  recommendations_.clear();
   load_samples_.clear();
+}
+
+Recommender& Policy::recommender(PolicyKind kind) noexcept {
+  if (kind == PolicyKind::kTarget) return target_;
+  return threshold_;
+}
+
+// Stage 3a: the trend of Σ stress; only growth is projected (a fall is handled by the slow
+// scale-down).
+double Policy::project(double now, double stress_sum, bool enabled, const ScalingConfig& config) {
+  if (!enabled || config.trend_window_seconds <= 0 || config.lookahead_seconds <= 0) {
+    load_samples_.clear();
+    return stress_sum;
+  }
+  double projected = stress_sum;
+  while (!load_samples_.empty() && load_samples_.front().time < now - config.trend_window_seconds) {
+    load_samples_.pop_front();
+  }
+  if (!load_samples_.empty() && now > load_samples_.front().time) {
+    const double slope =
+        (stress_sum - load_samples_.front().stress_sum) / (now - load_samples_.front().time);
+    projected += std::max(0.0, slope) * config.lookahead_seconds;
+  }
+  load_samples_.push_back({now, stress_sum});
+  return projected;
 }
 
 Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effective) {
   const ScalingConfig& config = effective.config;
   const double now = snapshot.now;
   Decision decision;
-
-  const int max_bridges = std::max(0, config.max_bridges);
-  const int min_bridges = std::clamp(config.min_bridges, 0, max_bridges);
-
-  int ready_count = 0;
-  int provisioning_count = 0;
-  int draining_count = 0;
-  int deleting_count = 0;
-  int known_ready_count = 0;
-  double stress_sum = 0;
-  std::string unknown_bridge;  // first ready bridge whose stats are unknown
-  for (const auto& bridge : snapshot.bridges) {
-    switch (bridge.state) {
-      case BridgeState::kReady:
-        ++ready_count;
-        if (has_known_stats(bridge)) {
-          ++known_ready_count;
-          stress_sum += std::max(0.0, *bridge.stress);
-        } else if (unknown_bridge.empty()) {
-          unknown_bridge = bridge.name;
-        }
-        break;
-      case BridgeState::kProvisioning:
-        ++provisioning_count;
-        break;
-      case BridgeState::kDraining:
-        ++draining_count;
-        break;
-      case BridgeState::kDeleting:
-        ++deleting_count;
-        break;
-      case BridgeState::kFailed:
-        break;
-    }
-  }
+  Work work(snapshot, config, decision);
 
   if (snapshot.blind) {
     // What the agent cannot see must not drive any action: keep everything as it is.
-    periods_above_ = 0;
-    periods_below_ = 0;
+    threshold_.blinded();
+    target_.blinded();
     load_samples_.clear();
-    decision.desired = ready_count + provisioning_count;
-    decision.action = "hold";
-    decision.reason = "blind (brewery or instance list unavailable): hold at " +
-                      std::to_string(decision.desired) +
-                      " bridges, nothing created, drained or deleted";
+    decision.desired = work.census.ready + work.census.provisioning;
+    decision.outcome = Action::kHold;
+    decision.notes.push_back("blind (brewery or instance list unavailable): hold at " +
+                             std::to_string(decision.desired) +
+                             " bridges, nothing created, drained or deleted");
+    fill_deprecated_fields(decision);
     return decision;
   }
 
-  std::vector<std::string> notes;
+  cleanup(work);  // 1
+  // Capacity in flight counts at zero stress; what is not ready never counts.
+  const int denominator = work.census.known_ready + work.census.provisioning;
+  if (denominator > 0) decision.cluster_stress = work.census.stress_sum / denominator;
 
-  // 1. Cleanup: drained or timed-out drains, and boots that never joined.
-  std::set<std::string> removed;
-  for (const auto& bridge : snapshot.bridges) {
-    if (!bridge.managed) continue;  // never delete what this agent did not create
-    if (bridge.state == BridgeState::kDraining) {
-      const double draining_for = now - bridge.state_since;
-      if (bridge.drained_empty) {
-        decision.remove.push_back(bridge.name);
-        notes.push_back(bridge.name + " drained empty: delete");
-      } else if (draining_for >= config.drain_timeout_seconds) {
-        decision.remove.push_back(bridge.name);
-        notes.push_back(bridge.name + " drain timed out after " + format_number(draining_for, 0) +
-                        " s with " +
-                        (bridge.participants ? std::to_string(*bridge.participants) : "unknown") +
-                        " participants: delete");
-      } else {
-        continue;
-      }
-      removed.insert(bridge.name);
-      --draining_count;
-    } else if (bridge.state == BridgeState::kProvisioning &&
-               now - bridge.state_since >= config.boot_timeout_seconds) {
-      decision.remove.push_back(bridge.name);
-      decision.failed.push_back(bridge.name);
-      removed.insert(bridge.name);
-      --provisioning_count;
-      notes.push_back(bridge.name + " did not join within " +
-                      format_number(config.boot_timeout_seconds, 0) + " s: delete (failed)");
-    }
-  }
-
-  // Capacity in flight counts at zero stress; draining bridges never count.
-  const int stress_denominator = known_ready_count + provisioning_count;
-  if (stress_denominator > 0) decision.cluster_stress = stress_sum / stress_denominator;
-
-  // 2. Operator drain requests.
-  const bool paused = snapshot.overrides.paused;
-  std::set<std::string> draining_now;
-  int ready_remaining = ready_count;
-  bool last_ready_deferred = false;
-  std::set<std::string> requests_seen;
-  for (const auto& name : snapshot.overrides.drain_requests) {
-    if (!requests_seen.insert(name).second) continue;
-    const auto found = std::find_if(snapshot.bridges.begin(), snapshot.bridges.end(),
-                                    [&](const BridgeView& b) { return b.name == name; });
-    if (found == snapshot.bridges.end()) {
-      notes.push_back("drain request for " + name + " ignored: no such bridge");
-      continue;
-    }
-    if (!found->managed) {
-      notes.push_back("drain request for " + name + " ignored: not managed by this agent");
-      continue;
-    }
-    if (found->state != BridgeState::kReady && found->state != BridgeState::kProvisioning) {
-      continue;  // already draining, deleting or gone
-    }
-    if (removed.count(name) != 0) continue;
-    if (paused) {
-      notes.push_back("drain of " + name + " deferred: paused");
-      continue;
-    }
-    if (found->state == BridgeState::kProvisioning) {
-      // Not in the brewery yet, so it carries no conference: delete it directly.
-      decision.remove.push_back(name);
-      removed.insert(name);
-      --provisioning_count;
-      notes.push_back(name + " drain requested while provisioning: delete");
-      continue;
-    }
-    if (ready_remaining <= 1) {
-      last_ready_deferred = true;
-      notes.push_back("drain of " + name + " deferred: it is the last ready bridge");
-      continue;
-    }
-    decision.drain.push_back(name);
-    draining_now.insert(name);
-    --ready_remaining;
-    notes.push_back(name + " drained on request");
-  }
-
-  const int current = ready_remaining + provisioning_count;  // non-draining after the above
-  const int existing = ready_count + provisioning_count + draining_count + deleting_count;
+  work.ready_remaining = work.census.ready;
+  operator_requests(work);  // 2
+  const int current = work.ready_remaining + work.census.provisioning;
 
   // 3. What the load asks for.
-  int desired = current;
-  std::string load_reason;
-  const bool cooling_down =
+  LoadView load;
+  load.now = now;
+  load.current = current;
+  load.mean = decision.cluster_stress;
+  load.stress_sum = work.census.stress_sum;
+  load.denominator = denominator;
+  load.cooling_down =
       last_action_time_.has_value() && now - *last_action_time_ < config.cooldown_seconds;
-  const std::string cooldown_note =
-      cooling_down
-          ? " but cooling down (" +
-                format_number(config.cooldown_seconds - (now - *last_action_time_), 0) + " s left)"
-          : "";
-  const std::string current_text = std::to_string(current);
+  if (load.cooling_down) {
+    load.cooldown_note = " but cooling down (" +
+                         format_number(config.cooldown_seconds - (now - *last_action_time_), 0) +
+                         " s left)";
+  }
+  load.projected_sum = project(
+      now, load.stress_sum, decision.cluster_stress && work.census.unknown_bridge.empty(), config);
+  if (load.projected_sum > load.stress_sum + 1e-9) {
+    load.projection_note = " (rising: " + format_number(load.projected_sum) + " projected in " +
+                           format_number(config.lookahead_seconds, 0) + " s)";
+  }
+  Recommendation recommendation = recommender(config.policy).recommend(load, config);
 
-  // Trend of Σ stress: only growth is projected (a fall is handled by the slow scale-down).
-  double projected_sum = stress_sum;
-  if (decision.cluster_stress && unknown_bridge.empty() && config.trend_window_seconds > 0 &&
-      config.lookahead_seconds > 0) {
-    while (!load_samples_.empty() &&
-           load_samples_.front().time < now - config.trend_window_seconds) {
-      load_samples_.pop_front();
-    }
-    if (!load_samples_.empty() && now > load_samples_.front().time) {
-      const double slope =
-          (stress_sum - load_samples_.front().stress_sum) / (now - load_samples_.front().time);
-      projected_sum += std::max(0.0, slope) * config.lookahead_seconds;
-    }
-    load_samples_.push_back({now, stress_sum});
-  } else {
-    load_samples_.clear();
-  }
-  const std::string projection_note = projected_sum > stress_sum + 1e-9
-                                          ? " (rising: " + format_number(projected_sum) +
-                                                " projected in " +
-                                                format_number(config.lookahead_seconds, 0) + " s)"
-                                          : "";
+  // 4. Bounds.
+  const Bounded bounded = bound(work, recommendation.desired, recommendation.reason, current);
+  decision.desired = bounded.desired;
 
-  if (config.policy == PolicyKind::kThreshold) {
-    if (!decision.cluster_stress) {
-      periods_above_ = 0;
-      periods_below_ = 0;
-      load_reason = "no ready bridge reports stress: hold at " + current_text;
-    } else {
-      const double mean = *decision.cluster_stress;
-      const double projected_mean = projected_sum / stress_denominator;
-      const std::string mean_text =
-          "mean stress " + format_number(mean) +
-          (projected_mean > mean + 1e-9 ? " (" + format_number(projected_mean) + " projected)"
-                                        : "");
-      if (projected_mean > config.scale_up_threshold) {
-        ++periods_above_;
-        periods_below_ = 0;
-        load_reason = mean_text + " > " + format_number(config.scale_up_threshold) + " for " +
-                      std::to_string(periods_above_) + " periods";
-        if (periods_above_ >= config.scale_up_periods) {
-          if (cooling_down) {
-            load_reason += cooldown_note;
-          } else {
-            desired = current + std::max(1, config.scale_up_step);
-            load_reason += ": scale up " + current_text + " -> " + std::to_string(desired);
-          }
-        } else {
-          load_reason += " (of " + std::to_string(config.scale_up_periods) + "): hold";
-        }
-      } else if (mean < config.scale_down_threshold) {
-        ++periods_below_;
-        periods_above_ = 0;
-        load_reason = mean_text + " < " + format_number(config.scale_down_threshold) + " for " +
-                      std::to_string(periods_below_) + " periods";
-        if (periods_below_ >= config.scale_down_periods) {
-          if (cooling_down) {
-            load_reason += cooldown_note;
-          } else {
-            desired = current - std::max(1, config.scale_down_step);
-            load_reason += ": scale down " + current_text + " -> " + std::to_string(desired);
-          }
-        } else {
-          load_reason += " (of " + std::to_string(config.scale_down_periods) + "): hold";
-        }
-      } else {
-        periods_above_ = 0;
-        periods_below_ = 0;
-        load_reason = mean_text + " within [" + format_number(config.scale_down_threshold) + ", " +
-                      format_number(config.scale_up_threshold) + "]: hold at " + current_text;
-      }
-    }
-  } else {
-    int recommendation = current;
-    std::string basis;
-    if (decision.cluster_stress && config.target_stress > 0) {
-      const double ratio = projected_sum / stress_denominator / config.target_stress;
-      basis = "stress sum " + format_number(stress_sum) + projection_note + " / target " +
-              format_number(config.target_stress);
-      if (std::fabs(ratio - 1.0) > kTargetTolerance) {
-        // Small epsilon: 1.8 / 0.6 must give 3, not 4.
-        recommendation = static_cast<int>(std::ceil(projected_sum / config.target_stress - 1e-9));
-      }
-      basis += " -> " + std::to_string(recommendation);
-    } else {
-      basis = "no ready bridge reports stress";
-    }
-    const double window = std::max(0, config.scale_down_periods) * config.period_seconds;
-    recommendations_.push_back({now, recommendation});
-    while (!recommendations_.empty() && recommendations_.front().time <= now - window &&
-           recommendations_.size() > 1) {
-      recommendations_.pop_front();
-    }
-    if (recommendation > current) {
-      desired = recommendation;
-      load_reason = basis + ": scale up " + current_text + " -> " + std::to_string(desired);
-    } else {
-      int stabilised = recommendation;
-      for (const auto& past : recommendations_) stabilised = std::max(stabilised, past.count);
-      if (stabilised < current) {
-        load_reason = basis + ", highest of the last " + format_number(window, 0) + " s is " +
-                      std::to_string(stabilised);
-        if (cooling_down) {
-          load_reason += cooldown_note;
-        } else {
-          desired = stabilised;
-          load_reason += ": scale down " + current_text + " -> " + std::to_string(desired);
-        }
-      } else {
-        load_reason = basis + ": hold at " + current_text;
-      }
-    }
-  }
-
-  bool pinned = false;
-  if (snapshot.overrides.pinned) {
-    pinned = true;
-    desired = *snapshot.overrides.pinned;
-    load_reason = "pinned to " + std::to_string(desired) + " (load says: " + load_reason + ")";
-  }
-  if (last_ready_deferred && provisioning_count == 0 && desired <= current) {
-    desired = current + 1;  // a replacement first, then the requested drain
-    notes.push_back("a replacement is created before the last ready bridge drains");
-  }
-  const int clamped = std::clamp(desired, min_bridges, max_bridges);
-  const bool capped_by_max = clamped < desired;
-  if (clamped != desired) {
-    notes.push_back(clamped > desired
-                        ? "min_bridges " + std::to_string(min_bridges) + " raises " +
-                              std::to_string(desired) + " to " + std::to_string(clamped)
-                        : "max_bridges " + std::to_string(max_bridges) + " caps " +
-                              std::to_string(desired) + " to " + std::to_string(clamped));
-    desired = clamped;
-  }
-  decision.desired = desired;
-
-  // 4. Act on the difference.
+  // 5. Act on the difference.
   bool acted_up = false;
   bool acted_down = false;
   bool blocked = false;
-  if (desired > current) {
-    const int wanted = desired - current;
-    const int room = std::max(0, max_bridges - existing);
-    if (paused) {
-      blocked = true;
-      notes.push_back("paused: would create " + std::to_string(wanted));
-    } else {
-      decision.create = std::min(wanted, room);
-      if (decision.create < wanted) {
-        notes.push_back("max_bridges " + std::to_string(max_bridges) + " reached (" +
-                        std::to_string(existing) + " bridges exist, draining included): create " +
-                        std::to_string(decision.create) + " of " + std::to_string(wanted));
-        if (decision.create == 0) blocked = true;
-      }
-      acted_up = decision.create > 0;
-    }
-  } else if (desired < current) {
-    const int wanted = current - desired;
-    if (paused) {
-      blocked = true;
-      notes.push_back("paused: would drain " + std::to_string(wanted));
-    } else if (effective.inhibit_scale_down) {
-      blocked = true;
-      notes.push_back("scale-down inhibited by schedule window" +
-                      (effective.window.empty() ? std::string() : " " + effective.window));
-    } else if (!unknown_bridge.empty()) {
-      blocked = true;
-      notes.push_back("stats of " + unknown_bridge + " unknown: no scale-down");
-    } else {
-      std::vector<const BridgeView*> candidates;
-      for (const auto& bridge : snapshot.bridges) {
-        if (bridge.managed && bridge.state == BridgeState::kReady &&
-            draining_now.count(bridge.name) == 0) {
-          candidates.push_back(&bridge);
-        }
-      }
-      std::sort(candidates.begin(), candidates.end(), [](const BridgeView* a, const BridgeView* b) {
-        const int pa = a->participants.value_or(0);
-        const int pb = b->participants.value_or(0);
-        return pa != pb ? pa < pb : a->name < b->name;
-      });
-      // Only a load-driven scale-down waits for the paid hour; an operator's pin or a lowered
-      // max_bridges acts at once.
-      const bool billing_may_wait = !pinned && !capped_by_max && config.billing_period_seconds > 0;
-      int drained = 0;
-      bool waiting_for_billing = false;
-      for (const BridgeView* victim : candidates) {
-        if (drained == wanted || ready_remaining <= 1) break;
-        if (billing_may_wait && victim->created_at) {
-          const double age = std::max(0.0, now - *victim->created_at);
-          const double paid_left =
-              config.billing_period_seconds - std::fmod(age, config.billing_period_seconds);
-          if (paid_left > config.billing_drain_lead_seconds) {
-            notes.push_back("scale-down waits until " + victim->name + "'s paid hour ends (" +
-                            format_number(paid_left / 60, 0) + " min left)");
-            waiting_for_billing = true;
-            break;
-          }
-        }
-        decision.drain.push_back(victim->name);
-        // Keep the reason one readable line: name the first few victims only.
-        if (drained < kNamedVictims) {
-          notes.push_back("drain " + victim->name + " (" +
-                          std::to_string(victim->participants.value_or(0)) + " participants)");
-        } else if (drained == kNamedVictims) {
-          notes.push_back("and more");
-        }
-        --ready_remaining;
-        ++drained;
-      }
-      if (drained > kNamedVictims) {
-        std::replace(notes.begin(), notes.end(), std::string("and more"),
-                     "and " + std::to_string(drained - kNamedVictims) + " more");
-      }
-      if (waiting_for_billing) {
-        if (drained == 0) blocked = true;
-      } else if (drained < wanted) {
-        notes.push_back("only " + std::to_string(drained) + " of " + std::to_string(wanted) +
-                        " can drain (managed ready bridges only, never the last ready one)");
-        if (drained == 0) blocked = true;
-      }
-      acted_down = drained > 0;
-    }
+  if (bounded.desired > current) {
+    acted_up = scale_up(work, bounded, bounded.desired - current, blocked);
+  } else if (bounded.desired < current) {
+    acted_down = scale_down(work, effective, bounded, current - bounded.desired, blocked);
   }
 
+  // 6. Remember and summarise.
   if (acted_up || acted_down) {
     last_action_time_ = now;
-    periods_above_ = 0;
-    periods_below_ = 0;
+    threshold_.acted();
+    target_.acted();
   }
+  const bool paused = snapshot.overrides.paused;
   if (acted_up) {
-    decision.action = pinned ? "pinned" : "scale_up";
+    decision.outcome = bounded.pinned ? Action::kPinned : Action::kScaleUp;
   } else if (acted_down) {
-    decision.action = pinned ? "pinned" : "scale_down";
+    decision.outcome = bounded.pinned ? Action::kPinned : Action::kScaleDown;
   } else if (paused && blocked) {
-    decision.action = "paused";
+    decision.outcome = Action::kPaused;
   } else if (blocked) {
-    decision.action = "hold";
-  } else if (!decision.drain.empty()) {
-    decision.action = "drain";
-  } else if (!decision.remove.empty()) {
-    decision.action = "remove";
-  } else if (pinned) {
-    decision.action = "pinned";
+    decision.outcome = Action::kHold;
+  } else if (!decision.drains.empty()) {
+    decision.outcome = Action::kDrain;
+  } else if (!decision.deletes.empty() || !decision.shutdowns.empty()) {
+    decision.outcome = Action::kRemove;
+  } else if (bounded.pinned) {
+    decision.outcome = Action::kPinned;
   }
-  notes.insert(notes.begin(), load_reason);
-  decision.reason = join(notes);
+  work.notes.insert(work.notes.begin(), recommendation.reason);
+  decision.notes = std::move(work.notes);
+  fill_deprecated_fields(decision);
   return decision;
 }
 

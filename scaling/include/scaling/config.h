@@ -25,6 +25,13 @@ struct ScalingConfig {
   double cooldown_seconds = 60;
   double boot_timeout_seconds = 900;
   double drain_timeout_seconds = 3600;
+  // A managed bridge publishing healthy = false this long is replaced (shut down, deleted; it
+  // stopped counting as capacity at once, so its replacement is created first).
+  double unhealthy_timeout_seconds = 300;
+  // After this many consecutive boots that never joined the brewery, creation is suspended
+  // until a bridge joins, the config is reloaded or `ctl resume` (Snapshot::failed_boots).
+  // 0: never suspended.
+  int max_failed_boots = 3;
   // Billing-aware scale-down: Linode bills every started hour of an instance, so a bridge is
   // worth keeping until its paid hour nearly ends. A load-driven scale-down waits until the
   // victim is within `billing_drain_lead_seconds` of the end of its current paid period
