@@ -25,52 +25,69 @@ constexpr std::chrono::seconds kDrainRequestTimeout{10};
 
 }  // namespace
 
-void Actuator::act(const scaling::Decision& decision, const scaling::Snapshot& snapshot,
+static bool acts(const scaling::Decision& decision) {
+  return decision.create_count() > 0 || !decision.drains.empty() || !decision.undrains.empty() ||
+         !decision.shutdowns.empty() || !decision.deletes.empty();
+}
+
+void Actuator::act(const scaling::Decision& decision,
                    const std::optional<std::string>& blind_reason) {
-  const bool acts = decision.create > 0 || !decision.drain.empty() || !decision.remove.empty();
   if (blind_reason) {
-    if (acts)
+    if (acts(decision)) {
       spdlog::warn("holding: {}; no instance is created, drained or deleted", *blind_reason);
+    }
     return;
   }
   if (dry_run_) {
-    if (decision.create > 0) spdlog::info("dry run: would create {} bridge(s)", decision.create);
-    for (const auto& name : decision.drain) spdlog::info("dry run: would drain {}", name);
-    for (const auto& name : decision.remove) spdlog::info("dry run: would delete {}", name);
+    const int creates = decision.create_count();
+    if (creates > 0) spdlog::info("dry run: would create {} bridge(s)", creates);
+    for (const auto& drain : decision.drains) spdlog::info("dry run: would drain {}", drain.bridge);
+    for (const auto& shutdown : decision.shutdowns) {
+      spdlog::info("dry run: would shut down {}", shutdown.bridge);
+    }
+    for (const auto& del : decision.deletes) spdlog::info("dry run: would delete {}", del.bridge);
     return;
   }
-  // Metric reasons are short fixed codes derived from the decision (never free text).
-  const bool raised_by_min = decision.reason.find("min_bridges") != std::string::npos;
-  const bool capped_by_max = decision.reason.find("max_bridges") != std::string::npos;
-  const ScalingReason create_reason = snapshot.overrides.pinned ? ScalingReason::kPinned
-                                      : raised_by_min           ? ScalingReason::kBelowMin
-                                                                : ScalingReason::kStressHigh;
-  for (int i = 0; i < decision.create; ++i) {
-    if (!create(create_reason)) break;  // the state file refuses: no further create either
-  }
-  for (const auto& name : decision.drain) {
-    const bool manual = d_.manual_drains.count(name) > 0;
-    const ScalingReason reason = manual                      ? ScalingReason::kManual
-                                 : snapshot.overrides.pinned ? ScalingReason::kPinned
-                                 : capped_by_max             ? ScalingReason::kAboveMax
-                                                             : ScalingReason::kStressLow;
-    const bool started = start_drain(name, reason);
+  for (const auto& drain : decision.drains) {
+    const bool manual = d_.manual_drains.count(drain.bridge) > 0;
+    const bool started = start_drain(drain.bridge, drain.reason);
     // A manual request stays queued only while the state file refuses to record its drain.
-    if (manual && (started || d_.state.ok())) d_.manual_drains.erase(name);
+    if (manual && (started || d_.state.ok())) d_.manual_drains.erase(drain.bridge);
   }
-  for (const auto& name : decision.remove) {
-    const bool failed =
-        std::find(decision.failed.begin(), decision.failed.end(), name) != decision.failed.end();
-    Bridge* bridge = d_.fleet.find(name);
+  // The graceful shutdown (POST drain.shutdown_url) is not carried out yet: a bridge the policy
+  // wants shut down is deleted, as before the typed decision (issue 15 replaces this).
+  for (const auto& shutdown : decision.shutdowns) {
+    Bridge* bridge = d_.fleet.find(shutdown.bridge);
     if (!bridge) continue;
-    const ScalingReason reason = failed                  ? ScalingReason::kBootTimeout
-                                 : bridge->drained_empty ? ScalingReason::kDrained
-                                                         : ScalingReason::kDrainTimeout;
-    remove(*bridge, reason);
+    if (shutdown.reason == scaling::Reason::kDrainTimeout && d_.metrics) {
+      d_.metrics->count_drain_timeout();
+    }
+    remove(*bridge, shutdown.reason);
+  }
+  for (const auto& del : decision.deletes) {
+    Bridge* bridge = d_.fleet.find(del.bridge);
+    if (bridge) remove(*bridge, del.reason);
+  }
+  // Creates last: a boot that failed in this very decision counts before anything is bought.
+  const int max_failed = d_.config.scaling.max_failed_boots;
+  const bool suspended = max_failed > 0 && d_.fleet.consecutive_failed_boots() >= max_failed;
+  if (suspended && !suspension_logged_) {
+    spdlog::error(
+        "creation suspended: {} boots in a row never joined the brewery (ctl resume, a config "
+        "reload or a bridge that joins resumes it)",
+        d_.fleet.consecutive_failed_boots());
+  }
+  suspension_logged_ = suspended;
+  if (suspended) return;
+  bool refused = false;
+  for (const auto& create : decision.creates) {
+    for (int i = 0; i < create.count && !refused; ++i) {
+      refused = !this->create(create.reason);  // the state file refuses: no further create
+    }
   }
 }
 
-bool Actuator::create(ScalingReason reason) {
+bool Actuator::create(scaling::Reason reason) {
   const MonoTime now = d_.clock.mono_now();
   const WallTime wall_now = d_.clock.wall_now();
   const std::optional<std::string> label = d_.pool.reserve_label(wall_now);
@@ -81,7 +98,7 @@ bool Actuator::create(ScalingReason reason) {
   d_.fleet.add_created(*label, now, wall_now);
   count(ScalingAction::kCreate, reason);
   spdlog::info("creating bridge {} ({} in {}, reason {})", *label, d_.config.linode.type,
-               d_.config.linode.region, to_string(reason));
+               d_.config.linode.region, scaling::to_string(reason));
   d_.pool.create(*label, [this, label = *label](linode::Result<linode::Instance> result) {
     on_created(label, result);
   });
@@ -127,7 +144,7 @@ void Actuator::on_label_lookup(const std::string& label,
     if (instance.label != label) continue;
     spdlog::info("bridge {} exists as Linode {}: adopted (no second instance created)", label,
                  instance.id);
-    count(ScalingAction::kAdopt, ScalingReason::kAmbiguousCreate);
+    if (d_.metrics) d_.metrics->count_adoption(AdoptReason::kAmbiguousCreate);
     bind(label, instance);
     return;
   }
@@ -148,7 +165,7 @@ void Actuator::drop_pending(const std::string& label) {
   d_.pool.drop_pending(label);
 }
 
-bool Actuator::start_drain(const std::string& name, ScalingReason reason) {
+bool Actuator::start_drain(const std::string& name, scaling::Reason reason) {
   Bridge* found = d_.fleet.find(name);
   if (!found || !found->managed || !found->linode_id) return false;
   Bridge& bridge = *found;
@@ -168,10 +185,14 @@ bool Actuator::start_drain(const std::string& name, ScalingReason reason) {
   }
   d_.fleet.move(bridge, Lifecycle::kDraining);
   bridge.drain_started = now;
+  bridge.drain_posted = false;
+  bridge.drain_effective = false;
+  bridge.empty_since.reset();
   bridge.drained_empty = false;
   count(ScalingAction::kDrain, reason);
   spdlog::info("draining bridge {} (Linode {}, {} participants, reason {})", name,
-               *bridge.linode_id, format_optional(bridge.stats.participants), to_string(reason));
+               *bridge.linode_id, format_optional(bridge.stats.participants),
+               scaling::to_string(reason));
   post_drain(bridge);
   return true;
 }
@@ -204,6 +225,14 @@ void Actuator::post_drain(Bridge& bridge) {
       bridge->drain_posted = true;
       bridge->drain_posted_at = sent_at;
       spdlog::info("bridge {} accepted the drain request ({})", name, outcome.status);
+    } else if (outcome.status >= 400 && outcome.status < 500 && bridge->draining()) {
+      // Refused (e.g. 404: the endpoint is not enabled): the bridge keeps taking conferences,
+      // so it is not draining; it stays ready and its drain record goes (DESIGN section 5).
+      spdlog::error("bridge {} refused the drain request at {} (HTTP {}): it stays ready", name,
+                    url, outcome.status);
+      d_.fleet.move(*bridge, bridge->in_brewery ? Lifecycle::kReady : Lifecycle::kProvisioning);
+      d_.pool.forget_drain(name);
+      d_.state.save();
     } else {
       spdlog::warn("drain request to bridge {} at {} failed: {}; retrying next period", name, url,
                    outcome.status ? "HTTP " + std::to_string(outcome.status) : outcome.error);
@@ -217,13 +246,13 @@ void Actuator::retry_unfinished_drains() {
   }
 }
 
-void Actuator::remove(Bridge& bridge, ScalingReason reason) {
+void Actuator::remove(Bridge& bridge, scaling::Reason reason) {
   if (!bridge.managed || !bridge.linode_id) {
     spdlog::error("refusing to delete {}: not an instance this agent manages", bridge.name);
     return;
   }
   if (bridge.delete_in_flight) return;
-  const bool failed = reason == ScalingReason::kBootTimeout;
+  const bool failed = reason == scaling::Reason::kBootTimeout;
   if (!bridge.deleting() &&
       !d_.fleet.move(bridge, failed ? Lifecycle::kFailed : Lifecycle::kDeleting)) {
     spdlog::error("refusing to delete {}: a {} bridge cannot be deleted", bridge.name,
@@ -233,7 +262,7 @@ void Actuator::remove(Bridge& bridge, ScalingReason reason) {
   bridge.delete_in_flight = true;
   count(ScalingAction::kDelete, reason);
   spdlog::info("deleting bridge {} (Linode {}, reason {})", bridge.name, *bridge.linode_id,
-               to_string(reason));
+               scaling::to_string(reason));
   const std::string name = bridge.name;
   d_.pool.remove(*bridge.linode_id, [this, name](linode::Result<linode::Done> result) {
     if (stopping_) return;

@@ -150,6 +150,10 @@ std::string format_status(const json& reply) {
     out += "state file error: " + error->get<std::string>() +
            " (no bridge is created or drained until it can be saved)\n";
   }
+  if (cell(reply, "creation_suspended") == "yes") {
+    out += "creation suspended: " + cell(reply, "consecutive_failed_boots") +
+           " boots in a row never joined the brewery (ctl resume resumes it)\n";
+  }
   if (auto schedule = reply.find("schedule"); schedule != reply.end() && !schedule->is_null()) {
     out += "schedule: " + schedule_summary(*schedule) + "\n";
   }

@@ -56,8 +56,9 @@ bool legal_transition(Lifecycle from, Lifecycle to) noexcept {
     case L::kReady:  // left the brewery; drained; unhealthy; deleted
       return to == L::kProvisioning || to == L::kDraining || to == L::kDeleting ||
              to == L::kUnhealthy || to == L::kLost || to == L::kShuttingDown;
-    case L::kDraining:  // undrained or vanished; shut down at the timeout; deleted
-      return to == L::kReady || to == L::kShuttingDown || to == L::kDeleting;
+    case L::kDraining:  // undrained, refused or vanished; shut down at the timeout; deleted
+      return to == L::kReady || to == L::kProvisioning || to == L::kShuttingDown ||
+             to == L::kDeleting;
     case L::kShuttingDown:  // left the brewery and deleted; vanished
       return to == L::kDeleting || to == L::kReady;
     case L::kDeleting:  // a failed DELETE returns to where it was; vanished while in the brewery
@@ -97,12 +98,17 @@ void Fleet::settle(Bridge& bridge) {
   if (bridge.state != Lifecycle::kProvisioning && bridge.state != Lifecycle::kReady) return;
   const Lifecycle want =
       bridge.managed && !bridge.in_brewery ? Lifecycle::kProvisioning : Lifecycle::kReady;
-  if (want != bridge.state) move(bridge, want);
+  if (want == bridge.state) return;
+  if (bridge.managed && want == Lifecycle::kReady) consecutive_failed_boots_ = 0;  // a boot worked
+  move(bridge, want);
 }
 
 void Fleet::on_connected(MonoTime now) {
   for (auto& [name, bridge] : bridges_) {
-    if (!bridge.in_brewery) bridge.boot_clock_start = now;
+    if (bridge.in_brewery) continue;
+    // The boot and lost clocks run only while we can see the brewery.
+    bridge.boot_clock_start = now;
+    if (bridge.state == Lifecycle::kLost) bridge.lost_since = now;
   }
 }
 
@@ -126,14 +132,9 @@ void Fleet::on_presence(const std::string& name, const xmpp::BridgeStats& stats,
   bridge.in_brewery = true;
   bridge.stats = stats;
   bridge.last_update = now;
+  if (bridge.state == Lifecycle::kLost) move(bridge, Lifecycle::kReady);  // back in the brewery
   settle(bridge);
-  if (bridge.draining() && bridge.drain_posted && now >= bridge.drain_posted_at &&
-      stats.participants && *stats.participants == 0 && !bridge.drained_empty) {
-    bridge.drained_empty = true;
-    notes.push_back({Note::Level::kInfo, fmt::format("bridge {} is drained (0 participants): it "
-                                                     "will be deleted",
-                                                     name)});
-  }
+  if (bridge.draining()) follow_drain(bridge, stats, now, notes);
   if (is_new) {
     notes.push_back(
         {Note::Level::kInfo,
@@ -143,17 +144,63 @@ void Fleet::on_presence(const std::string& name, const xmpp::BridgeStats& stats,
   }
 }
 
+// A drain's progress, from the presences after its request (DESIGN section 5).
+void Fleet::follow_drain(Bridge& bridge, const xmpp::BridgeStats& stats, MonoTime now,
+                         Notes& notes) {
+  if (!bridge.drain_posted || now < bridge.drain_posted_at) return;
+  const bool says_drain = stats.drain.value_or(false);
+  if (says_drain && !bridge.drain_effective) {
+    bridge.drain_effective = true;
+    bridge.drain_effective_at = now;
+    notes.push_back(
+        {Note::Level::kInfo,
+         fmt::format("bridge {} publishes drain = true: the drain took effect", bridge.name)});
+  } else if (!says_drain && bridge.drain_effective) {
+    // A JVB restart forgets drain mode (it lives in memory only): ask again.
+    bridge.drain_posted = false;
+    bridge.drain_effective = false;
+    bridge.empty_since.reset();
+    notes.push_back({Note::Level::kWarn,
+                     fmt::format("bridge {} publishes drain = false after its drain took effect "
+                                 "(restarted?); sending the drain request again",
+                                 bridge.name)});
+    return;
+  }
+  const bool empty = bridge.drain_effective && says_drain && stats.participants &&
+                     *stats.participants == 0 && stats.conferences && *stats.conferences == 0;
+  if (!empty) {
+    bridge.empty_since.reset();
+    return;
+  }
+  if (!bridge.empty_since) bridge.empty_since = now;
+  if (!bridge.drained_empty && now - *bridge.empty_since >= rules_.stats_interval) {
+    bridge.drained_empty = true;
+    notes.push_back(
+        {Note::Level::kInfo,
+         fmt::format("bridge {} is drained (0 participants) with 0 conferences for {} s: "
+                     "it will be deleted",
+                     bridge.name, Seconds(now - *bridge.empty_since).count())});
+  }
+}
+
 void Fleet::on_left(const std::string& name, MonoTime now, Notes& notes) {
   auto it = bridges_.find(name);
   if (it == bridges_.end()) return;
   notes.push_back({Note::Level::kInfo, fmt::format("bridge {} left the brewery", name)});
-  it->second.in_brewery = false;
-  it->second.boot_clock_start = now;
-  if (!it->second.managed && !it->second.linode_id) {
+  Bridge& bridge = it->second;
+  bridge.in_brewery = false;
+  bridge.boot_clock_start = now;
+  if (!bridge.managed && !bridge.linode_id) {
     bridges_.erase(it);
     return;
   }
-  settle(it->second);
+  if (bridge.managed && bridge.state == Lifecycle::kReady) {
+    // It was ready and left while its instance runs: lost, not booting capacity again.
+    move(bridge, Lifecycle::kLost);
+    bridge.lost_since = now;
+    return;
+  }
+  settle(bridge);
 }
 
 void Fleet::merge_instances(const std::vector<linode::Instance>& owned, MonoTime now,
@@ -246,6 +293,14 @@ void Fleet::forget_unless_present(const std::string& name) {
   if (it != bridges_.end() && !it->second.in_brewery) bridges_.erase(it);
 }
 
+int Fleet::consecutive_failed_boots() const {
+  int in_progress = 0;
+  for (const auto& [name, bridge] : bridges_) {
+    if (bridge.state == Lifecycle::kFailed) ++in_progress;
+  }
+  return consecutive_failed_boots_ + in_progress;
+}
+
 std::vector<std::string> Fleet::recent_failures(MonoTime now) const {
   std::vector<std::string> names;
   for (const auto& [name, when] : failed_recently_) {
@@ -295,6 +350,7 @@ std::vector<scaling::BridgeView> Fleet::views(MonoTime now, WallTime wall_now) c
     scaling::BridgeView view;
     view.name = name;
     view.managed = bridge.managed;
+    view.in_brewery = bridge.in_brewery;
     if (bridge.created_at) {
       view.created_at = now_seconds - Seconds(wall_now - *bridge.created_at).count();
     }
@@ -311,8 +367,14 @@ std::vector<scaling::BridgeView> Fleet::views(MonoTime now, WallTime wall_now) c
       case Lifecycle::kDraining:
       case Lifecycle::kShuttingDown:
         view.state = scaling::BridgeState::kDraining;
-        view.state_since = policy_seconds(bridge.drain_started);
+        // The drain timeout runs from when the drain took effect (the request time until then).
+        view.state_since = policy_seconds(bridge.drain_effective ? bridge.drain_effective_at
+                                                                 : bridge.drain_started);
         view.drained_empty = bridge.drained_empty;
+        break;
+      case Lifecycle::kLost:
+        view.state = scaling::BridgeState::kLost;
+        view.state_since = policy_seconds(bridge.lost_since);
         break;
       case Lifecycle::kProvisioning:
         view.state = scaling::BridgeState::kProvisioning;
@@ -321,10 +383,11 @@ std::vector<scaling::BridgeView> Fleet::views(MonoTime now, WallTime wall_now) c
         view.participants = 0;
         break;
       default:
-        if (!bridge.managed && (bridge.stats.drain.value_or(false) ||
-                                bridge.stats.graceful_shutdown.value_or(false))) {
-          view.state = scaling::BridgeState::kDraining;  // someone else drains it: not capacity
+        if (bridge.stats.drain.value_or(false) || bridge.stats.graceful_shutdown.value_or(false)) {
+          // Someone else (an operator) drains it: not capacity, and never touched by the policy.
+          view.state = scaling::BridgeState::kDraining;
           view.state_since = now_seconds;
+          view.foreign_drain = true;
         } else {
           view.state = scaling::BridgeState::kReady;
         }

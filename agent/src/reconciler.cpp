@@ -82,6 +82,7 @@ void Reconciler::reload(const Config& fresh) {
   config_.linode.user_data_template = fresh.linode.user_data_template;
   config_.schedule = fresh.schedule;
   fleet_.set_rules(rules_for(config_));
+  fleet_.reset_failed_boots();  // a reload may have fixed what made boots fail
   load_schedule();
   if (policy_changed) policy_.reset();
   spdlog::info("SIGHUP: configuration reloaded from {} ({})", config_.path, describe_bounds());
@@ -180,7 +181,7 @@ void Reconciler::period(linode::Result<std::vector<linode::Instance>> listed) {
   record(decision);
 
   const std::optional<std::string> blind = blind_reason(visibility());
-  actuator_.act(decision, snapshot, blind);
+  actuator_.act(decision, blind);
   if (!blind) actuator_.retry_unfinished_drains();
 
   publish();
@@ -252,6 +253,7 @@ scaling::Snapshot Reconciler::snapshot(MonoTime now, WallTime wall_now) const {
   if (state_.data().pinned) snapshot.overrides.pinned = *state_.data().pinned;
   for (const auto& name : manual_drains_) snapshot.overrides.drain_requests.push_back(name);
   snapshot.bridges = fleet_.views(now, wall_now);
+  snapshot.failed_boots = fleet_.consecutive_failed_boots();
   return snapshot;
 }
 
@@ -259,21 +261,23 @@ scaling::Snapshot Reconciler::snapshot(MonoTime now, WallTime wall_now) const {
 // ones that matter for `ctl status`: actions, and changes of action (e.g. entering hold or
 // paused), not every "none" period.
 void Reconciler::record(const scaling::Decision& decision) {
-  const bool acts = decision.create > 0 || !decision.drain.empty() || !decision.remove.empty();
-  if (acts || decision.reason != last_logged_reason_) {
-    if (acts || decision.action != "none") {
-      spdlog::info("decision: {} (desired {}): {}", decision.action, decision.desired,
-                   decision.reason);
+  const bool acts = decision.create_count() > 0 || !decision.drains.empty() ||
+                    !decision.undrains.empty() || !decision.shutdowns.empty() ||
+                    !decision.deletes.empty();
+  const std::string action(scaling::to_string(decision.outcome));
+  const std::string reason = scaling::explain(decision);
+  if (acts || reason != last_logged_reason_) {
+    if (acts || decision.outcome != scaling::Action::kNone) {
+      spdlog::info("decision: {} (desired {}): {}", action, decision.desired, reason);
     } else {
-      spdlog::debug("decision: {} (desired {}): {}", decision.action, decision.desired,
-                    decision.reason);
+      spdlog::debug("decision: {} (desired {}): {}", action, decision.desired, reason);
     }
-    last_logged_reason_ = decision.reason;
+    last_logged_reason_ = reason;
   }
-  if (acts || decision.action != last_recorded_action_) {
-    decisions_.push_back({deps_.clock.wall_now(), decision.action, decision.reason});
+  if (acts || action != last_recorded_action_) {
+    decisions_.push_back({deps_.clock.wall_now(), action, reason});
     while (decisions_.size() > 20) decisions_.pop_front();
-    last_recorded_action_ = decision.action;
+    last_recorded_action_ = action;
   }
 }
 
@@ -332,6 +336,9 @@ StatusView Reconciler::status_view(bool with_schedule) const {
   view.dry_run = actuator_.dry_run();
   view.state_file_ok = state_.ok();
   view.state_file_error = state_.error();
+  view.consecutive_failed_boots = fleet_.consecutive_failed_boots();
+  view.creation_suspended = config_.scaling.max_failed_boots > 0 &&
+                            view.consecutive_failed_boots >= config_.scaling.max_failed_boots;
   if (!effective_.window.empty()) view.schedule_min = effective_.config.min_bridges;
   view.window = effective_.window;
   if (with_schedule) view.schedule = schedule_status(3);
@@ -350,6 +357,7 @@ void Reconciler::request_tick() {
 
 void Reconciler::set_paused(bool paused) {
   state_.data().paused = paused;
+  if (!paused) fleet_.reset_failed_boots();  // ctl resume also resumes a suspended creation
   state_.save();
   spdlog::info("ctl: scaling {}", paused ? "paused" : "resumed");
   publish();

@@ -46,6 +46,8 @@ json status_json(const StatusView& view) {
           {"dry_run", view.dry_run},
           {"state_file_ok", view.state_file_ok},
           {"state_file_error", or_null(view.state_file_error)},
+          {"consecutive_failed_boots", view.consecutive_failed_boots},
+          {"creation_suspended", view.creation_suspended},
           {"schedule", view.schedule},
           {"last_decisions", decisions},
           {"bridges", bridges}};
@@ -71,6 +73,7 @@ void publish(const StatusView& view, Metrics& metrics) {
   metrics.set_blind(view.blind_reason.has_value());
   metrics.set_schedule(view.schedule_min, view.window);
   metrics.set_state_file_ok(view.state_file_ok);
+  metrics.set_failed_boots(view.consecutive_failed_boots, view.creation_suspended);
 }
 
 }  // namespace agent

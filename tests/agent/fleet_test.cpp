@@ -56,7 +56,10 @@ TEST(Fleet, ExternalStatesFollowPresenceAndOwnership) {
   fleet.on_presence("jvb-as-1", stats(0.3, 5), kT0 + 5s, notes);
   EXPECT_EQ(Fleet::external_state(*fleet.find("jvb-as-1")), "ready");
   fleet.on_left("jvb-as-1", kT0 + 6s, notes);
-  EXPECT_EQ(Fleet::external_state(*fleet.find("jvb-as-1")), "provisioning");
+  EXPECT_EQ(Fleet::external_state(*fleet.find("jvb-as-1")), "lost")
+      << "ready, then out of the brewery while its instance runs";
+  fleet.on_presence("jvb-as-1", stats(0.3, 5), kT0 + 7s, notes);
+  EXPECT_EQ(Fleet::external_state(*fleet.find("jvb-as-1")), "ready");
   fleet.on_left("jvb1", kT0 + 6s, notes);
   EXPECT_EQ(fleet.find("jvb1"), nullptr) << "an unmanaged bridge exists only through presence";
 }

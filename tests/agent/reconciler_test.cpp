@@ -96,21 +96,24 @@ class ReconcilerTest : public ::testing::Test {
     }
   }
   void event(xmpp::Event::Type type, const std::string& bridge = "",
-             std::optional<double> stress = std::nullopt, int participants = 0) {
+             std::optional<double> stress = std::nullopt, int participants = 0,
+             bool drain = false) {
     xmpp::Event event{
         type, bridge, {}, type == xmpp::Event::Type::kDisconnected ? "gone" : "", clock.wall_now()};
     if (stress) {
       event.stats.stress_level = *stress;
       event.stats.participants = participants;
-      event.stats.conferences = participants / 5;
+      event.stats.conferences = (participants + 4) / 5;
+      event.stats.drain = drain;
     }
     reconciler->on_brewery_event(event);
   }
   void connect() { event(xmpp::Event::Type::kConnected); }
   void disconnect() { event(xmpp::Event::Type::kDisconnected); }
-  void presence(const std::string& bridge, double stress, int participants) {
-    event(xmpp::Event::Type::kStats, bridge, stress, participants);
+  void presence(const std::string& bridge, double stress, int participants, bool drain = false) {
+    event(xmpp::Event::Type::kStats, bridge, stress, participants, drain);
   }
+  void left(const std::string& bridge) { event(xmpp::Event::Type::kLeft, bridge); }
   // Every instance of the fake publishes `stress` (the managed ones are in the brewery).
   void all_present(double stress, int participants) {
     for (const auto& [id, instance] : linode.instances) {
@@ -476,11 +479,169 @@ TEST_F(ReconcilerTest, DrainedBridgeIsDeletedAndItsDrainSurvivesARestart) {
   EXPECT_EQ(drains.urls.size(), 2u);
   clock.advance(10s);
   presence("jvb-as-1", 0.05, 1);
-  presence("jvb-as-2", 0.0, 0);
+  presence("jvb-as-2", 0.0, 0, /*drain=*/true);  // took effect, and empty once
+  clock.advance(5s);
+  presence("jvb-as-2", 0.0, 0, /*drain=*/true);  // still empty one stats interval later
   period();
   ASSERT_EQ(linode.deleted.size(), 1u);
   EXPECT_EQ(state_of("jvb-as-2"), "absent");
   EXPECT_TRUE(reconciler->state().data().drains.empty());
+}
+
+// ---- the lifecycle of a drain (issue 15, DESIGN section 5) ----------------------------------
+
+class DrainLifecycleTest : public ReconcilerTest {
+ protected:
+  // Two managed bridges, jvb-as-2 drained by ctl, its request answered 2xx.
+  void drain_second() {
+    linode.add_instance("jvb-as-1", kTags);
+    linode.add_instance("jvb-as-2", kTags);
+    start();
+    connect();
+    presence("jvb-as-1", 0.3, 30);
+    presence("jvb-as-2", 0.3, 30);
+    period();
+    ASSERT_TRUE(ctl({{"cmd", "drain"}, {"bridge", "jvb-as-2"}})["ok"]);
+    clock.advance(1s);
+    presence("jvb-as-1", 0.3, 30);
+    presence("jvb-as-2", 0.3, 30);
+    period();
+    ASSERT_EQ(drains.urls.size(), 1u);
+    ASSERT_EQ(state_of("jvb-as-2"), "draining");
+  }
+  const Bridge& second() { return *reconciler->fleet().find("jvb-as-2"); }
+};
+
+TEST_F(DrainLifecycleTest, StalePresenceWithZeroParticipantsDoesNotEndTheDrain) {
+  drain_second();
+  // The first presence after the request is stale: drain = false, 0 participants.
+  clock.advance(1s);
+  presence("jvb-as-2", 0.0, 0, /*drain=*/false);
+  period();
+  EXPECT_FALSE(second().drain_effective);
+  EXPECT_TRUE(linode.deleted.empty());
+  // Then it says drain = true and empty, twice within one stats interval: not yet.
+  clock.advance(1s);
+  presence("jvb-as-2", 0.0, 0, true);
+  clock.advance(2s);
+  presence("jvb-as-2", 0.0, 0, true);
+  period();
+  EXPECT_TRUE(second().drain_effective);
+  EXPECT_FALSE(second().drained_empty);
+  EXPECT_TRUE(linode.deleted.empty());
+  // A meeting arrives on the drained bridge (Jicofo keeps feeding existing conferences).
+  clock.advance(2s);
+  presence("jvb-as-2", 0.05, 3, true);
+  clock.advance(4s);
+  presence("jvb-as-2", 0.0, 0, true);
+  period();
+  EXPECT_TRUE(linode.deleted.empty()) << "the empty streak restarted with the meeting";
+  clock.advance(5s);
+  presence("jvb-as-1", 0.3, 30);
+  presence("jvb-as-2", 0.0, 0, true);
+  period();
+  EXPECT_EQ(linode.deleted.size(), 1u);
+  EXPECT_EQ(metric("jvb_autoscaler_scaling_actions_total{action=\"delete\",reason=\"drained\"}"),
+            "1");
+}
+
+TEST_F(DrainLifecycleTest, ABridgeThatForgetsItsDrainIsAskedAgain) {
+  drain_second();
+  clock.advance(1s);
+  presence("jvb-as-2", 0.2, 20, true);
+  EXPECT_TRUE(second().drain_effective);
+  clock.advance(10s);
+  presence("jvb-as-2", 0.2, 20, false);  // JVB restarted: drain mode is in memory only
+  EXPECT_FALSE(second().drain_posted);
+  period();
+  EXPECT_EQ(drains.urls.size(), 2u) << "the drain request is sent again";
+  EXPECT_EQ(state_of("jvb-as-2"), "draining");
+}
+
+TEST_F(DrainLifecycleTest, DrainTimeoutRunsFromWhenTheDrainTookEffect) {
+  config.scaling.drain_timeout_seconds = 600;
+  drain_second();
+  // Stale presences for 300 s: the drain has not taken effect.
+  for (int i = 0; i < 30; ++i) {
+    clock.advance(10s);
+    presence("jvb-as-1", 0.3, 30);
+    presence("jvb-as-2", 0.2, 20, false);
+    period();
+  }
+  clock.advance(10s);
+  presence("jvb-as-2", 0.2, 20, true);  // took effect now
+  for (int i = 0; i < 50; ++i) {        // 500 s after it took effect, 810 s after the request
+    clock.advance(10s);
+    presence("jvb-as-1", 0.3, 30);
+    presence("jvb-as-2", 0.2, 20, true);
+    period();
+  }
+  EXPECT_TRUE(linode.deleted.empty()) << reconciler->last_decision().notes.size();
+  for (int i = 0; i < 12; ++i) {
+    clock.advance(10s);
+    presence("jvb-as-1", 0.3, 30);
+    presence("jvb-as-2", 0.2, 20, true);
+    period();
+  }
+  EXPECT_EQ(linode.deleted.size(), 1u);
+  EXPECT_EQ(metric("jvb_autoscaler_drain_timeouts_total"), "1");
+}
+
+TEST_F(DrainLifecycleTest, RefusedDrainLeavesTheBridgeReady) {
+  drains.status = 404;  // the bridge's drain endpoint is not enabled
+  linode.add_instance("jvb-as-1", kTags);
+  linode.add_instance("jvb-as-2", kTags);
+  start();
+  connect();
+  presence("jvb-as-1", 0.3, 30);
+  presence("jvb-as-2", 0.3, 30);
+  period();
+  ASSERT_TRUE(ctl({{"cmd", "drain"}, {"bridge", "jvb-as-2"}})["ok"]);
+  clock.advance(1s);
+  period();
+  EXPECT_EQ(drains.urls.size(), 1u);
+  EXPECT_EQ(state_of("jvb-as-2"), "ready");
+  EXPECT_TRUE(reconciler->state().data().drains.empty());
+  periods(3);
+  EXPECT_TRUE(linode.deleted.empty());
+}
+
+TEST_F(ReconcilerTest, ReadyBridgeThatLeavesIsLostNotBootingCapacity) {
+  config.scaling.unhealthy_timeout_seconds = 300;
+  linode.add_instance("jvb-as-1", kTags);
+  start();
+  connect();
+  presence("jvb-as-1", 0.3, 30);
+  period();
+  EXPECT_EQ(state_of("jvb-as-1"), "ready");
+  left("jvb-as-1");
+  EXPECT_EQ(state_of("jvb-as-1"), "lost");
+  periods(1);
+  EXPECT_EQ(linode.creates_sent, 1) << "a lost bridge is not capacity: min_bridges replaces it";
+  for (int i = 0; i < 31; ++i) {
+    clock.advance(10s);
+    period();
+  }
+  EXPECT_EQ(linode.deleted.size(), 1u) << "out of the brewery past unhealthy_timeout_seconds";
+}
+
+TEST_F(ReconcilerTest, FailedBootsInARowSuspendCreationUntilResume) {
+  config.scaling.boot_timeout_seconds = 60;
+  config.scaling.max_failed_boots = 3;
+  config.scaling.cooldown_seconds = 0;
+  start();
+  connect();
+  for (int i = 0; i < 40; ++i) periods(1);  // bridges that never join
+  EXPECT_EQ(linode.creates_sent, 3) << reconciler->last_decision().notes.size();
+  EXPECT_EQ(linode.deleted.size(), 3u);
+  const auto status = ctl({{"cmd", "status"}});
+  EXPECT_EQ(status["creation_suspended"], true);
+  EXPECT_EQ(metric("jvb_autoscaler_creation_suspended"), "1");
+  EXPECT_EQ(metric("jvb_autoscaler_consecutive_failed_boots"), "3");
+  ctl({{"cmd", "resume"}});
+  periods(1);
+  EXPECT_EQ(linode.creates_sent, 4);
+  EXPECT_EQ(metric("jvb_autoscaler_creation_suspended"), "0");
 }
 
 TEST_F(ReconcilerTest, UnknownControlCommandIsRefused) {

@@ -67,6 +67,11 @@ TEST(CtlFormat, StatusSaysWhenTheStateFileCannotBeSaved) {
             std::string::npos);
   reply["state_file_error"] = nullptr;
   EXPECT_EQ(format_status(reply).find("state file"), std::string::npos);
+  reply["creation_suspended"] = true;
+  reply["consecutive_failed_boots"] = 3;
+  EXPECT_NE(format_status(reply).find("creation suspended: 3 boots in a row never joined the "
+                                      "brewery (ctl resume resumes it)\n"),
+            std::string::npos);
 }
 
 TEST(CtlFormat, OneSentencePerCommand) {

@@ -36,17 +36,17 @@ class Actuator {
   };
   Actuator(Deps deps, bool dry_run) : d_(deps), dry_run_(dry_run) {}
 
-  // Carries out `decision` unless the agent is blind (then it only says that it holds) or in a
-  // dry run (then it only says what it would do).
-  void act(const scaling::Decision& decision, const scaling::Snapshot& snapshot,
-           const std::optional<std::string>& blind_reason);
+  // Carries out `decision` (its typed lists: creates, drains, shutdowns, deletes) unless the
+  // agent is blind (then it only says that it holds) or in a dry run (then it only says what it
+  // would do).
+  void act(const scaling::Decision& decision, const std::optional<std::string>& blind_reason);
   // Sends the drain request again to draining bridges whose request was not accepted yet.
   void retry_unfinished_drains();
 
   // Each returns false when it did nothing (see the log line).
-  bool create(ScalingReason reason);
-  bool start_drain(const std::string& name, ScalingReason reason);
-  void remove(Bridge& bridge, ScalingReason reason);
+  bool create(scaling::Reason reason);
+  bool start_drain(const std::string& name, scaling::Reason reason);
+  void remove(Bridge& bridge, scaling::Reason reason);
 
   // After stop() no answer changes anything (the daemon is shutting down).
   void stop() { stopping_ = true; }
@@ -60,13 +60,14 @@ class Actuator {
   void drop_pending(const std::string& label);
   void post_drain(Bridge& bridge);
   std::string drain_url(const Bridge& bridge) const;
-  void count(ScalingAction action, ScalingReason reason) {
+  void count(ScalingAction action, scaling::Reason reason) {
     if (d_.metrics) d_.metrics->count_scaling_action(action, reason);
   }
 
   Deps d_;
   bool dry_run_;
   bool stopping_ = false;
+  bool suspension_logged_ = false;
 };
 
 }  // namespace agent

@@ -61,11 +61,20 @@ struct Bridge {
   Lifecycle state_before_delete = Lifecycle::kReady;  // restored when a DELETE fails
   // kProvisioning: when the boot clock started (nullopt: not started, i.e. not connected).
   std::optional<MonoTime> boot_clock_start;
-  // kDraining: when the drain was started, and its request's progress.
+  // kDraining: when the drain was started, and its request's progress (DESIGN section 5 "A
+  // drain counts once it took effect"): a 2xx answer (drain_posted), then a presence saying
+  // drain = true (drain_effective, from which the drain timeout runs).
   MonoTime drain_started{};
-  bool drain_posted = false;  // the bridge answered the drain request with a 2xx
+  bool drain_posted = false;
   MonoTime drain_posted_at{};
-  bool drained_empty = false;  // a presence after the drain request reported 0 participants
+  bool drain_effective = false;
+  MonoTime drain_effective_at{};
+  // Empty: drain = true, 0 participants and 0 conferences on consecutive presences spanning at
+  // least one stats interval (the first such presence is empty_since).
+  std::optional<MonoTime> empty_since;
+  bool drained_empty = false;
+  // kLost: since when the bridge (which was ready) is out of the brewery.
+  MonoTime lost_since{};
 
   // Effects in flight (at most one of each).
   bool create_in_flight = false;
@@ -87,6 +96,10 @@ using Notes = std::vector<Note>;
 struct FleetRules {
   // A bridge's stats count only if its last presence is at most this old.
   MonoClock::duration silence_timeout = std::chrono::seconds(30);
+  // How often a bridge publishes its stats: JVB sends its colibri stats presence on a fixed 5 s
+  // tick (issue 15), so one presence can be that stale. A drained bridge is empty only when it
+  // stays empty across at least this long.
+  MonoClock::duration stats_interval = std::chrono::seconds(5);
 };
 
 // Why the agent cannot see (and so holds), or nullopt.
@@ -140,7 +153,16 @@ class Fleet {
   // A bridge deleted after a failed boot stays visible as "failed" for kFailedVisible, so that
   // status and the bridges{state="failed"} metric (alerting) do not miss it.
   static constexpr MonoClock::duration kFailedVisible = std::chrono::minutes(10);
-  void remember_failed(const std::string& name, MonoTime now) { failed_recently_[name] = now; }
+  // Also counts a failed boot in a row (scaling.max_failed_boots suspends creation).
+  void remember_failed(const std::string& name, MonoTime now) {
+    failed_recently_[name] = now;
+    ++consecutive_failed_boots_;
+  }
+  // Boots in a row that never joined; a managed bridge that joins resets it, and so do a
+  // reload and `ctl resume` (reset_failed_boots).
+  // Boots being deleted as failed (kFailed) count already.
+  int consecutive_failed_boots() const;
+  void reset_failed_boots() { consecutive_failed_boots_ = 0; }
   // Recently failed bridges that are no longer in the fleet.
   std::vector<std::string> recent_failures(MonoTime now) const;
   void prune_failures(MonoTime now);
@@ -162,10 +184,12 @@ class Fleet {
  private:
   // Provisioning <-> ready follows presence for bridges in neither drain nor delete.
   void settle(Bridge& bridge);
+  void follow_drain(Bridge& bridge, const xmpp::BridgeStats& stats, MonoTime now, Notes& notes);
 
   FleetRules rules_;
   std::map<std::string, Bridge> bridges_;
   std::map<std::string, MonoTime> failed_recently_;  // deleted after a failed boot -> when
+  int consecutive_failed_boots_ = 0;
 };
 
 }  // namespace agent

@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "scaling/policy.h"
+
 namespace agent {
 
 class MetricsError : public std::runtime_error {
@@ -29,28 +31,21 @@ struct MetricsOptions {
   std::vector<std::string> secrets;   // e.g. the Linode token, the XMPP password
 };
 
-// What was done, for scaling_actions_total{action,reason}.
-enum class ScalingAction { kCreate, kDrain, kDelete, kAdopt };
-// Why, as a short fixed code.
-enum class ScalingReason {
-  kStressHigh,       // create: sustained stress above scale_up_threshold / target policy
-  kBelowMin,         // create: fewer bridges than min_bridges (incl. a schedule raising min)
-  kPinned,           // create/drain: ctl scale-to
-  kStressLow,        // drain: sustained low stress
-  kAboveMax,         // drain: more bridges than max_bridges (ctl set max)
-  kManual,           // drain: ctl drain BRIDGE
-  kDrained,          // delete: a draining bridge reported 0 participants
-  kDrainTimeout,     // delete: drain_timeout_seconds passed
-  kBootTimeout,      // delete: did not join within boot_timeout_seconds (state failed)
-  kAmbiguousCreate,  // adopt: found by label after an ambiguous POST
-  kFoundByTag,       // adopt: an instance with our tags and prefix we did not know
+// What was done, for scaling_actions_total{action,reason}. The reason of a create, drain,
+// shutdown or delete is the policy's scaling::Reason (its codes live in scaling/); an adoption
+// has its own reasons (AdoptReason), which only the agent knows.
+enum class ScalingAction { kCreate, kDrain, kUndrain, kShutdown, kDelete, kAdopt };
+enum class AdoptReason {
+  kAmbiguousCreate,  // found by label after an ambiguous POST
+  kFoundByTag,       // an instance with our tags and prefix we did not know
 };
 std::string_view to_string(ScalingAction action) noexcept;
-std::string_view to_string(ScalingReason reason) noexcept;
+std::string_view to_string(AdoptReason reason) noexcept;
 
 // The bridge states of DESIGN section 3; every one is always exported (0 when none).
-inline constexpr std::string_view kBridgeStates[] = {"provisioning", "ready",     "draining",
-                                                     "deleting",     "unmanaged", "failed"};
+inline constexpr std::string_view kBridgeStates[] = {"provisioning",  "ready",     "draining",
+                                                     "shutting_down", "deleting",  "unmanaged",
+                                                     "failed",        "unhealthy", "lost"};
 
 struct BridgeSample {
   std::string name;                 // MUC nickname
@@ -86,7 +81,8 @@ class Metrics {
   void set_blind(bool blind);                    // 1 while holding because it cannot see
   void set_xmpp_connected(bool connected);
   void count_xmpp_reconnect();
-  void count_scaling_action(ScalingAction action, ScalingReason reason);
+  void count_scaling_action(ScalingAction action, scaling::Reason reason);
+  void count_adoption(AdoptReason reason);
   // status: the HTTP status code, or 0 for a transport error (label status="error").
   void observe_linode_request(std::string_view method, int status, double seconds);
   void observe_decision_duration(double seconds);
@@ -97,6 +93,10 @@ class Metrics {
   // state_file_write_failures_total counts the failed writes.
   void set_state_file_ok(bool ok);
   void count_state_file_write_failure();
+  // drain_timeouts_total: drains that reached their timeout and forced a shutdown.
+  void count_drain_timeout();
+  // consecutive_failed_boots and creation_suspended (scaling.max_failed_boots).
+  void set_failed_boots(int consecutive, bool suspended);
 
   struct Impl;
 

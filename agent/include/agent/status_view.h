@@ -43,7 +43,9 @@ struct StatusView {
   bool dry_run = false;
   bool state_file_ok = true;
   std::optional<std::string> state_file_error;  // the last failed write, while it fails
-  nlohmann::json schedule;                      // schedule::Schedule::status_json
+  int consecutive_failed_boots = 0;
+  bool creation_suspended = false;  // scaling.max_failed_boots reached
+  nlohmann::json schedule;          // schedule::Schedule::status_json
   std::optional<int> schedule_min;  // min_bridges of the active window, nullopt when none
   std::string window;               // the active window's name, "" when none
   std::vector<DecisionRow> decisions;
