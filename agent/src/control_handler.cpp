@@ -1,6 +1,7 @@
 #include "agent/control_handler.h"
 
 #include <algorithm>
+#include <array>
 #include <optional>
 #include <variant>
 
@@ -115,29 +116,31 @@ json event_remove(Reconciler& reconciler, const json& request) {
 
 }  // namespace
 
-const std::vector<ControlCommand>& control_commands() {
-  static const std::vector<ControlCommand> commands = {
-      {"status", status},
-      {"pause", [](Reconciler& r, const json&) { return pause_or_resume(r, true); }},
-      {"resume", [](Reconciler& r, const json&) { return pause_or_resume(r, false); }},
-      {"scale-to", scale_to},
-      {"auto", automatic},
-      {"drain", drain},
-      {"set", set},
-      {"schedule", schedule_status},
-      {"event-add", event_add},
-      {"event-remove", event_remove},
-  };
-  return commands;
-}
+// THE command table: each name, the parser of its typed request and the operation.
+constexpr std::array<ControlCommand, kControlCommandNames.size()> kCommands = {{
+    {"status", status},
+    {"pause", [](Reconciler& r, const json&) { return pause_or_resume(r, true); }},
+    {"resume", [](Reconciler& r, const json&) { return pause_or_resume(r, false); }},
+    {"scale-to", scale_to},
+    {"auto", automatic},
+    {"drain", drain},
+    {"set", set},
+    {"schedule", schedule_status},
+    {"event-add", event_add},
+    {"event-remove", event_remove},
+}};
 
-const std::set<std::string>& default_control_commands() {
-  static const std::set<std::string> names = [] {
-    std::set<std::string> result;
-    for (const auto& command : control_commands()) result.emplace(command.name);
-    return result;
-  }();
-  return names;
+constexpr bool names_match() {
+  for (std::size_t i = 0; i < kCommands.size(); ++i) {
+    if (kCommands[i].name != kControlCommandNames[i]) return false;
+  }
+  return true;
+}
+static_assert(names_match(), "kCommands and kControlCommandNames must name the same commands");
+
+const std::vector<ControlCommand>& control_commands() {
+  static const std::vector<ControlCommand> commands(kCommands.begin(), kCommands.end());
+  return commands;
 }
 
 json handle_control(Reconciler& reconciler, const json& request) {

@@ -16,7 +16,11 @@ namespace agent {
 namespace asio = boost::asio;
 using Local = asio::local::stream_protocol;
 
-// default_control_commands() is defined with the command table (control_handler.cpp).
+const std::set<std::string>& default_control_commands() {
+  static const std::set<std::string> commands(kControlCommandNames.begin(),
+                                              kControlCommandNames.end());
+  return commands;
+}
 
 namespace {
 
