@@ -120,7 +120,11 @@ int run_cli(int argc, char** argv) {
   auto* check = app.add_subcommand(
       "check-config", "Validate a configuration file; print every problem by key path (exit 2)");
   check->add_option("--config", check_path, "Configuration file")->default_val(kDefaultConfig);
-  check->callback([&] { action = [&] { exit_code = check_config(check_path); }; });
+  bool check_online = false;
+  check->add_flag("--online", check_online,
+                  "Also ask the Linode API whether the token, region (Metadata), image "
+                  "(cloud-init), type and firewall fit");
+  check->callback([&] { action = [&] { exit_code = check_config(check_path, check_online); }; });
 
   WatchOptions watch_options;
   auto* watch_cmd = app.add_subcommand(

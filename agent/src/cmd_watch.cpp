@@ -13,12 +13,14 @@
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "agent/brewery_settings.h"
 #include "agent/commands.h"
 #include "agent/config.h"
 #include "xmpp/brewery_client.h"
+#include "xmpp/stats_filter.h"
 
 namespace agent {
 namespace {
@@ -47,6 +49,10 @@ std::string format_json(const xmpp::Event& event) {
     line["conferences"] = or_null(event.stats.conferences);
     line["drain"] = or_null(event.stats.drain);
     line["graceful_shutdown"] = or_null(event.stats.graceful_shutdown);
+    line["shutting_down"] = or_null(event.stats.shutting_down);
+    line["healthy"] = or_null(event.stats.healthy);
+    line["local_endpoints"] = or_null(event.stats.local_endpoints);
+    line["relayed_endpoints"] = or_null(event.stats.relayed_endpoints);
     line["region"] = or_null(event.stats.region);
     line["version"] = or_null(event.stats.version);
   }
@@ -65,7 +71,17 @@ std::string format_text(const xmpp::Event& event) {
   field("stress", s.stress_level ? fmt::format("{:.3f}", *s.stress_level) : "?");
   field("participants", s.participants ? std::to_string(*s.participants) : "?");
   field("conferences", s.conferences ? std::to_string(*s.conferences) : "?");
-  field("drain", s.drain ? (*s.drain ? "true" : "false") : "?");
+  auto flag = [](const std::optional<bool>& value) -> std::string {
+    return value ? (*value ? "true" : "false") : "?";
+  };
+  field("drain", flag(s.drain));
+  field("healthy", flag(s.healthy));
+  // The shutdown phases only when a bridge is in one: most lines stay short.
+  if (s.graceful_shutdown.value_or(false)) field("graceful_shutdown", "true");
+  if (s.shutting_down.value_or(false)) field("shutting_down", "true");
+  if (s.relayed_endpoints && *s.relayed_endpoints > 0) {
+    field("relayed", std::to_string(*s.relayed_endpoints));
+  }
   return line;
 }
 
@@ -111,6 +127,7 @@ int watch(const WatchOptions& options) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   EventQueue queue;
+  xmpp::MissingParticipantsDetector filter_warnings;
   xmpp::BreweryClient client(config, [&queue](const xmpp::Event& event) { queue.push(event); });
   client.start();
   std::cerr << "watching " << config.brewery << " on " << config.host << ":" << config.port
@@ -122,6 +139,8 @@ int watch(const WatchOptions& options) {
         case xmpp::Event::Type::kStats:
         case xmpp::Event::Type::kLeft:
           std::cout << (options.json ? format_json(event) : format_text(event)) << std::endl;
+          if (auto warning = filter_warnings.observe(event))
+            std::cerr << "watch: " << *warning << "\n";
           break;
         case xmpp::Event::Type::kConnected:
           std::cerr << "connected to " << config.host << ":" << config.port << "\n";

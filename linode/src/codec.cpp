@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+
+#include "linode/validation.h"
 
 namespace linode::codec {
 
@@ -62,9 +65,13 @@ std::string x_filter(const ListFilter& filter) {
 }
 
 bool matches(const Instance& instance, const ListFilter& filter) {
-  if (filter.label && instance.label != *filter.label) return false;
+  // Linode compares tags without regard to case (DESIGN.md section 5, Identity), so a re-check of
+  // what the API returned must not be stricter than the API's own filter. The label filter is
+  // an equality the API applies; we re-check it case-insensitively for the same reason.
+  if (filter.label && !iequals(instance.label, *filter.label)) return false;
   return std::all_of(filter.tags.begin(), filter.tags.end(), [&](const std::string& tag) {
-    return std::find(instance.tags.begin(), instance.tags.end(), tag) != instance.tags.end();
+    return std::any_of(instance.tags.begin(), instance.tags.end(),
+                       [&](const std::string& have) { return iequals(have, tag); });
   });
 }
 
@@ -112,6 +119,75 @@ Instance parse_instance(const json& object) {
     if (!slot) slot = address;
   }
   return instance;
+}
+
+namespace {
+std::vector<std::string> string_list(const json& object, const char* key) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return {};
+  return it->get<std::vector<std::string>>();
+}
+}  // namespace
+
+Region parse_region(const json& object) {
+  return Region{object.at("id").get<std::string>(), string_or_empty(object, "status"),
+                string_list(object, "capabilities")};
+}
+
+Image parse_image(const json& object) {
+  Image image;
+  image.id = object.at("id").get<std::string>();
+  image.status = string_or_empty(object, "status");
+  if (auto it = object.find("deprecated"); it != object.end() && it->is_boolean()) {
+    image.deprecated = it->get<bool>();
+  }
+  image.capabilities = string_list(object, "capabilities");
+  return image;
+}
+
+InstanceType parse_type(const json& object) {
+  return InstanceType{object.at("id").get<std::string>(), string_or_empty(object, "label")};
+}
+
+Firewall parse_firewall(const json& object) {
+  const json& id = object.at("id");
+  if (!id.is_number_integer() && !id.is_number_unsigned()) {
+    throw json::type_error::create(302, "firewall id is not an integer", &id);
+  }
+  return Firewall{id.get<int64_t>(), string_or_empty(object, "label"),
+                  string_or_empty(object, "status")};
+}
+
+Profile parse_profile(const json& object) {
+  Profile profile;
+  profile.username = object.at("username").get<std::string>();
+  profile.restricted = object.at("restricted").get<bool>();
+  return profile;
+}
+
+Grants parse_grants(const json& object) {
+  Grants grants;
+  const json& global = object.at("global");
+  if (auto it = global.find("add_linodes"); it != global.end() && it->is_boolean()) {
+    grants.add_linodes = it->get<bool>();
+  }
+  return grants;
+}
+
+std::string path_escape(std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    }
+  }
+  return out;
 }
 
 void apply_ips(const json& ips_body, Instance& instance) {

@@ -27,6 +27,19 @@ bool matches(const Instance& instance, const ListFilter& filter);
 // or has the wrong type.
 Instance parse_instance(const nlohmann::json& object);
 
+// Bodies of the preflight look-ups. Throw nlohmann::json::exception on a wrong shape.
+Region parse_region(const nlohmann::json& object);
+Image parse_image(const nlohmann::json& object);
+InstanceType parse_type(const nlohmann::json& object);
+Firewall parse_firewall(const nlohmann::json& object);
+Profile parse_profile(const nlohmann::json& object);
+// `body` of a 200 (a 204 means unrestricted and has no body: the caller handles it).
+Grants parse_grants(const nlohmann::json& object);
+
+// Percent-encodes a path segment, keeping unreserved characters and '/' (image ids such as
+// "linode/ubuntu22.04" go into the path as they are, as the API's own examples show).
+std::string path_escape(std::string_view text);
+
 // Fills public_ipv4/private_ipv4 of `instance` from a /linode/instances/{id}/ips body.
 void apply_ips(const nlohmann::json& ips_body, Instance& instance);
 

@@ -117,7 +117,13 @@ struct HttpRequest {
 struct HttpReply {
   int status = 0;
   std::string body;
+  std::optional<std::string> oauth_scopes;  // the X-OAuth-Scopes response header, if any
 };
+
+// POST /linode/instances: the one request that is not idempotent (and has its own rate limit).
+bool is_create(const HttpRequest& request) {
+  return request.method == "POST" && request.path_template == "/linode/instances";
+}
 
 using HttpDone = std::function<void(Result<HttpReply>)>;
 
@@ -129,6 +135,8 @@ struct Transfer {
   // A POST attempt that may have reached the API (5xx from a gateway, 408): a later
   // "Label must be unique" then probably means our own instance exists.
   bool maybe_processed = false;
+  uint64_t sequence = 0;     // submission order: queued creates start oldest first
+  bool rate_queued = false;  // waited at least once for a create slot (logged once)
   // Per attempt.
   EasyHandle easy;
   HeaderList headers;
@@ -213,6 +221,7 @@ class Worker {
     {
       std::lock_guard lock(mutex_);
       if (stopping_) return;  // dropped, as documented
+      transfer->sequence = ++submitted_;
       incoming_.push_back(std::move(transfer));
     }
     curl_multi_wakeup(multi_.get());
@@ -295,19 +304,53 @@ class Worker {
   }
 
   void start_due_transfers() {
+    // Take the due ones out first: start() may put a transfer back into waiting_ (a create
+    // that must wait for a slot), which would invalidate an iterator over it.
     const auto now = Clock::now();
+    std::vector<std::unique_ptr<Transfer>> due;
     for (auto it = waiting_.begin(); it != waiting_.end();) {
       if ((*it)->not_before <= now) {
-        std::unique_ptr<Transfer> transfer = std::move(*it);
+        due.push_back(std::move(*it));
         it = waiting_.erase(it);
-        start(std::move(transfer));
       } else {
         ++it;
       }
     }
+    std::sort(due.begin(), due.end(),
+              [](const auto& a, const auto& b) { return a->sequence < b->sequence; });
+    for (auto& transfer : due) start(std::move(transfer));
+  }
+
+  // True when a create may start now (and books the slot); else sets when to try again.
+  bool take_create_slot(Transfer& transfer) {
+    if (config_.create_rate_limit <= 0) return true;
+    const auto now = Clock::now();
+    const auto window = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(std::max(0.0, config_.create_rate_window_seconds)));
+    while (!create_starts_.empty() && create_starts_.front() + window <= now) {
+      create_starts_.pop_front();
+    }
+    if (create_starts_.size() < static_cast<size_t>(config_.create_rate_limit)) {
+      create_starts_.push_back(now);
+      return true;
+    }
+    transfer.not_before = create_starts_.front() + window;
+    if (!transfer.rate_queued) {
+      transfer.rate_queued = true;
+      spdlog::info(
+          "linode: {} creates started in the last {:.0f}s (Linode's limit); queuing the next one "
+          "for {:.1f}s",
+          create_starts_.size(), config_.create_rate_window_seconds,
+          std::chrono::duration<double>(transfer.not_before - now).count());
+    }
+    return false;
   }
 
   void start(std::unique_ptr<Transfer> transfer) {
+    if (is_create(transfer->request) && !take_create_slot(*transfer)) {
+      waiting_.push_back(std::move(transfer));
+      return;
+    }
     ++transfer->attempt;
     transfer->response_body.clear();
     transfer->error_buffer[0] = '\0';
@@ -398,7 +441,8 @@ class Worker {
   void finish(std::unique_ptr<Transfer> transfer, CURLcode code) {
     CURL* easy = transfer->easy.get();
     const HttpRequest& request = transfer->request;
-    const bool is_post = request.method == "POST";
+    // Only a create is ambiguous when unanswered; other POSTs (shutdown) are idempotent.
+    const bool is_post = is_create(request);
     if (code != CURLE_OK) {
       record(*transfer, 0);
       const std::string what = transfer->error_buffer[0] ? std::string(transfer->error_buffer)
@@ -419,7 +463,11 @@ class Worker {
     spdlog::debug("linode: {} {} -> {} (attempt {})", request.method, request.path, status,
                   transfer->attempt);
     if (status >= 200 && status < 300) {
-      HttpReply reply{static_cast<int>(status), std::move(transfer->response_body)};
+      HttpReply reply{static_cast<int>(status), std::move(transfer->response_body), std::nullopt};
+      curl_header* scopes = nullptr;
+      if (curl_easy_header(easy, "X-OAuth-Scopes", 0, CURLH_HEADER, -1, &scopes) == CURLHE_OK) {
+        reply.oauth_scopes = std::string(scopes->value);
+      }
       deliver(*transfer, Result<HttpReply>(std::move(reply)));
       return;
     }
@@ -435,8 +483,11 @@ class Worker {
       retry_or_fail(std::move(transfer), server_requested_wait(easy), std::move(error));
       return;
     }
-    if (is_post && transfer->maybe_processed && status == 400 && error.field == "label") {
-      // An earlier attempt most likely created the instance; let the caller adopt it.
+    error.http_status = static_cast<int>(status);
+    if (is_post && transfer->maybe_processed && is_label_taken(error)) {
+      // An earlier attempt most likely created the instance; let the caller adopt it. Any other
+      // 400 (a refused region, image, or a label the API's rules refuse) stays a plain
+      // kBadRequest: the request was understood and refused, nothing was created.
       error.kind = ErrorKind::kAmbiguous;
     }
     fail(std::move(transfer), std::move(error));
@@ -494,6 +545,8 @@ class Worker {
   bool stopping_ = false;                            // guarded by mutex_
   std::vector<std::unique_ptr<Transfer>> incoming_;  // guarded by mutex_
   std::vector<std::unique_ptr<Transfer>> waiting_;   // worker thread only
+  std::deque<Clock::time_point> create_starts_;      // worker thread only: recent creates
+  uint64_t submitted_ = 0;                           // guarded by mutex_
   std::map<CURL*, std::unique_ptr<Transfer>> running_;
 };
 
@@ -583,6 +636,60 @@ class CurlClient final : public Client {
     });
   }
 
+  void shutdown_instance(int64_t id, Callback<Done> callback) override {
+    HttpRequest http{"POST", "/linode/instances/" + std::to_string(id) + "/shutdown",
+                     "/linode/instances/{id}/shutdown", "{}", ""};
+    worker_->submit(std::move(http), [callback = std::move(callback)](Result<HttpReply> reply) {
+      if (!reply.ok()) return callback(reply.error());
+      callback(Done{});
+    });
+  }
+
+  void get_region(std::string id, Callback<Region> callback) override {
+    get_one<Region>("/regions/" + codec::path_escape(id), "/regions/{id}", codec::parse_region,
+                    std::move(callback));
+  }
+  void get_image(std::string id, Callback<Image> callback) override {
+    get_one<Image>("/images/" + codec::path_escape(id), "/images/{id}", codec::parse_image,
+                   std::move(callback));
+  }
+  void get_type(std::string id, Callback<InstanceType> callback) override {
+    get_one<InstanceType>("/linode/types/" + codec::path_escape(id), "/linode/types/{id}",
+                          codec::parse_type, std::move(callback));
+  }
+  void get_firewall(int64_t id, Callback<Firewall> callback) override {
+    get_one<Firewall>("/networking/firewalls/" + std::to_string(id), "/networking/firewalls/{id}",
+                      codec::parse_firewall, std::move(callback));
+  }
+  void get_profile(Callback<Profile> callback) override {
+    worker_->submit(HttpRequest{"GET", "/profile", "/profile", "", ""},
+                    [callback = std::move(callback)](Result<HttpReply> reply) {
+                      if (!reply.ok()) return callback(reply.error());
+                      try {
+                        Profile profile = codec::parse_profile(json::parse(reply.value().body));
+                        profile.token_scopes = reply.value().oauth_scopes;
+                        callback(std::move(profile));
+                      } catch (const std::exception& e) {
+                        callback(invalid_response<Profile>("GET /profile", e.what()));
+                      }
+                    });
+  }
+  void get_grants(Callback<Grants> callback) override {
+    worker_->submit(HttpRequest{"GET", "/profile/grants", "/profile/grants", "", ""},
+                    [callback = std::move(callback)](Result<HttpReply> reply) {
+                      if (!reply.ok()) return callback(reply.error());
+                      // "204: this is an unrestricted user, and therefore has no grants".
+                      if (reply.value().status == 204 || reply.value().body.empty()) {
+                        return callback(Grants{true, true});
+                      }
+                      try {
+                        callback(codec::parse_grants(json::parse(reply.value().body)));
+                      } catch (const std::exception& e) {
+                        callback(invalid_response<Grants>("GET /profile/grants", e.what()));
+                      }
+                    });
+  }
+
   void shutdown() override {
     worker_->request_stop();
     if (!thread_.joinable()) return;
@@ -601,6 +708,20 @@ class CurlClient final : public Client {
     std::vector<Instance> instances;
     std::unordered_set<int64_t> seen_ids;
   };
+
+  template <class T, class Parse>
+  void get_one(std::string path, std::string path_template, Parse parse, Callback<T> callback) {
+    const std::string op = "GET " + path_template;
+    worker_->submit(HttpRequest{"GET", std::move(path), std::move(path_template), "", ""},
+                    [op, parse, callback = std::move(callback)](Result<HttpReply> reply) {
+                      if (!reply.ok()) return callback(reply.error());
+                      try {
+                        callback(parse(json::parse(reply.value().body)));
+                      } catch (const std::exception& e) {
+                        callback(invalid_response<T>(op, e.what()));
+                      }
+                    });
+  }
 
   static HttpRequest get_request(int64_t id) {
     return HttpRequest{"GET", "/linode/instances/" + std::to_string(id), "/linode/instances/{id}",

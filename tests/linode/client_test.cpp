@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -58,6 +59,13 @@ class LogCapture {
   std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
   std::shared_ptr<spdlog::logger> previous_;
 };
+
+fake_linode::LaunchOptions fake_with_args(std::vector<std::string> args) {
+  fake_linode::LaunchOptions options;
+  options.token = kToken;
+  options.extra_args = std::move(args);
+  return options;
+}
 
 fake_linode::LaunchOptions fake_with_token(const std::string& token) {
   fake_linode::LaunchOptions options;
@@ -173,6 +181,12 @@ TEST_F(LinodeClientTest, CreateSendsEveryFieldAndBase64UserData) {
   EXPECT_EQ(seen[0]["private_ip"], true);
   EXPECT_EQ(seen[0]["has_root_pass"], true);  // generated: the API requires one with an image
   EXPECT_EQ(seen[0]["user_data"], *request.user_data);
+  // Exactly what cloud-init would read: a #cloud-config document, encoded once (issue 16).
+  const json user_data = json::parse(fake_->control(
+      "GET", "/__fake/instances/" + std::to_string(created.value().id) + "/user_data"));
+  EXPECT_EQ(user_data["cloud_config"], true);
+  EXPECT_EQ(user_data["double_encoded"], false);
+  EXPECT_EQ(user_data["reaches_cloud_init"], true);
   const auto recs = records();
   ASSERT_EQ(recs.size(), 1u);
   EXPECT_EQ(recs[0].method, "POST");
@@ -485,6 +499,192 @@ TEST_F(LinodeClientTest, TokenNeverAppearsInLogsErrorsOrRecords) {
   const std::string logs = logs_.text();
   EXPECT_FALSE(logs.empty());
   EXPECT_EQ(logs.find(kToken), std::string::npos) << logs;
+}
+
+// Issue 16: a 400 on anything but "Label must be unique" is a plain error, even for a create
+// whose earlier attempt got a 5xx (which makes a later "must be unique" ambiguous).
+TEST_F(LinodeClientTest, RefusedLabelAfterA5xxIsAPlainErrorNotAmbiguous) {
+  start_fake();
+  auto api = client();
+  faults({{"server_errors", 1}, {"server_error_status", 503}});
+  auto refused = wait<linode::Instance>(
+      [&](auto done) { api->create_instance(create_request("jvb--as-1"), std::move(done)); });
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().kind, ErrorKind::kBadRequest) << refused.error().message();
+  EXPECT_EQ(refused.error().field, "label");
+  EXPECT_FALSE(linode::is_label_taken(refused.error()));
+  auto region = create_request("jvb-as-2");
+  region.region = "";
+  faults({{"server_errors", 1}, {"server_error_status", 502}});
+  auto no_region =
+      wait<linode::Instance>([&](auto done) { api->create_instance(region, std::move(done)); });
+  ASSERT_FALSE(no_region.ok());
+  EXPECT_EQ(no_region.error().kind, ErrorKind::kBadRequest);
+  EXPECT_EQ(no_region.error().field, "region");
+  EXPECT_TRUE(fake_instances().empty());
+}
+
+TEST_F(LinodeClientTest, LabelTakenIsRecognisedAndAmbiguousOnlyAfterAMaybeProcessedAttempt) {
+  start_fake();
+  auto api = client();
+  ASSERT_TRUE(wait<linode::Instance>([&](auto done) {
+                api->create_instance(create_request("jvb-as-7"), std::move(done));
+              }).ok());
+  auto again = wait<linode::Instance>(
+      [&](auto done) { api->create_instance(create_request("jvb-as-7"), std::move(done)); });
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().kind, ErrorKind::kBadRequest);
+  EXPECT_TRUE(linode::is_label_taken(again.error()));
+  faults({{"server_errors", 1}, {"server_error_status", 504}});
+  auto after_gateway = wait<linode::Instance>(
+      [&](auto done) { api->create_instance(create_request("jvb-as-7"), std::move(done)); });
+  ASSERT_FALSE(after_gateway.ok());
+  EXPECT_EQ(after_gateway.error().kind, ErrorKind::kAmbiguous);
+}
+
+TEST_F(LinodeClientTest, PreflightLookupsReadRegionImageTypeFirewallProfileGrants) {
+  start_fake();
+  fake_->control("POST", "/__fake/account",
+                 R"({"regions_without_metadata":["us-west"],"firewalls":[77],
+                     "images_without_cloud_init":["linode/debian11"],
+                     "token_scopes":"linodes:read_write firewall:read_only"})");
+  auto api = client();
+  auto region =
+      wait<linode::Region>([&](auto done) { api->get_region("us-lax", std::move(done)); });
+  ASSERT_TRUE(region.ok()) << region.error().message();
+  EXPECT_EQ(region.value().id, "us-lax");
+  EXPECT_TRUE(region.value().has_capability("metadata"));  // case-insensitive
+  auto west = wait<linode::Region>([&](auto done) { api->get_region("us-west", std::move(done)); });
+  ASSERT_TRUE(west.ok());
+  EXPECT_FALSE(west.value().has_capability("Metadata"));
+  auto nowhere =
+      wait<linode::Region>([&](auto done) { api->get_region("xx-nope", std::move(done)); });
+  EXPECT_EQ(nowhere.error().kind, ErrorKind::kNotFound);
+
+  auto image = wait<linode::Image>(
+      [&](auto done) { api->get_image("linode/ubuntu22.04", std::move(done)); });
+  ASSERT_TRUE(image.ok()) << image.error().message();
+  EXPECT_TRUE(image.value().has_capability("cloud-init"));
+  auto old =
+      wait<linode::Image>([&](auto done) { api->get_image("linode/debian11", std::move(done)); });
+  ASSERT_TRUE(old.ok());
+  EXPECT_FALSE(old.value().has_capability("cloud-init"));
+  EXPECT_EQ(wait<linode::Image>([&](auto done) { api->get_image("private/1", std::move(done)); })
+                .error()
+                .kind,
+            ErrorKind::kNotFound);
+
+  auto type = wait<linode::InstanceType>(
+      [&](auto done) { api->get_type("g6-dedicated-2", std::move(done)); });
+  ASSERT_TRUE(type.ok());
+  EXPECT_EQ(type.value().id, "g6-dedicated-2");
+  EXPECT_EQ(
+      wait<linode::InstanceType>([&](auto done) { api->get_type("g6-huge-99", std::move(done)); })
+          .error()
+          .kind,
+      ErrorKind::kNotFound);
+
+  auto firewall =
+      wait<linode::Firewall>([&](auto done) { api->get_firewall(77, std::move(done)); });
+  ASSERT_TRUE(firewall.ok());
+  EXPECT_EQ(firewall.value().id, 77);
+  EXPECT_EQ(wait<linode::Firewall>([&](auto done) { api->get_firewall(78, std::move(done)); })
+                .error()
+                .kind,
+            ErrorKind::kNotFound);
+
+  auto profile = wait<linode::Profile>([&](auto done) { api->get_profile(std::move(done)); });
+  ASSERT_TRUE(profile.ok()) << profile.error().message();
+  EXPECT_FALSE(profile.value().restricted);
+  EXPECT_EQ(profile.value().token_scopes, "linodes:read_write firewall:read_only");
+  auto grants = wait<linode::Grants>([&](auto done) { api->get_grants(std::move(done)); });
+  ASSERT_TRUE(grants.ok()) << grants.error().message();
+  EXPECT_TRUE(grants.value().unrestricted);
+
+  fake_->control("POST", "/__fake/account", R"({"restricted":true,"grant_add_linodes":false})");
+  auto restricted = wait<linode::Grants>([&](auto done) { api->get_grants(std::move(done)); });
+  ASSERT_TRUE(restricted.ok()) << restricted.error().message();
+  EXPECT_FALSE(restricted.value().unrestricted);
+  EXPECT_FALSE(restricted.value().add_linodes);
+  const auto recs = records();
+  EXPECT_TRUE(std::any_of(recs.begin(), recs.end(), [](const linode::RequestRecord& r) {
+    return r.path_template == "/images/{id}";  // never the id itself
+  }));
+}
+
+TEST_F(LinodeClientTest, ShutdownInstanceGoesShuttingDownThenOffline) {
+  start_fake(fake_with_args({"--shutdown-seconds", "0.6"}));
+  auto api = client();
+  auto created = wait<linode::Instance>(
+      [&](auto done) { api->create_instance(create_request("jvb-as-9"), std::move(done)); });
+  ASSERT_TRUE(created.ok());
+  const int64_t id = created.value().id;
+  ASSERT_TRUE(
+      wait<linode::Done>([&](auto done) { api->shutdown_instance(id, std::move(done)); }).ok());
+  EXPECT_EQ(wait<linode::Instance>([&](auto done) { api->get_instance(id, std::move(done)); })
+                .value()
+                .status,
+            "shutting_down");
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  EXPECT_EQ(wait<linode::Instance>([&](auto done) { api->get_instance(id, std::move(done)); })
+                .value()
+                .status,
+            "offline");
+  auto gone = wait<linode::Done>([&](auto done) { api->shutdown_instance(99, std::move(done)); });
+  ASSERT_FALSE(gone.ok());
+  EXPECT_EQ(gone.error().kind, ErrorKind::kNotFound);
+  const auto recs = records();
+  EXPECT_TRUE(std::any_of(recs.begin(), recs.end(), [](const linode::RequestRecord& r) {
+    return r.method == "POST" && r.path_template == "/linode/instances/{id}/shutdown";
+  }));
+}
+
+// The fake enforces Linode's create limit with 429s; a client without its own limit meets
+// them, a client with the limit spreads the same burst and meets none.
+TEST_F(LinodeClientTest, CreatesAreSpreadUnderTheRateLimitInsteadOf429s) {
+  start_fake(fake_with_args({"--create-rate-limit", "3", "--create-rate-window", "1"}));
+  const auto burst = [&](linode::ClientConfig cfg, const std::string& prefix) {
+    auto api = client(std::move(cfg));
+    std::vector<std::future<Result<linode::Instance>>> futures;
+    for (int i = 1; i <= 7; ++i) {
+      auto promise = std::make_shared<std::promise<Result<linode::Instance>>>();
+      futures.push_back(promise->get_future());
+      api->create_instance(
+          create_request(prefix + std::to_string(i)),
+          [promise](Result<linode::Instance> r) { promise->set_value(std::move(r)); });
+    }
+    int ok = 0;
+    for (auto& future : futures) {
+      if (future.wait_for(std::chrono::seconds(30)) == std::future_status::ready &&
+          future.get().ok()) {
+        ++ok;
+      }
+    }
+    return ok;
+  };
+  const auto count_429 = [&] {
+    const json stats = json::parse(fake_->control("GET", "/__fake/stats"));
+    return stats["by_status"].value("429", 0);
+  };
+  // Without a client-side limit: the fake answers 429 (the client retries them).
+  auto unlimited = config();
+  unlimited.create_rate_limit = 0;
+  unlimited.backoff_initial_seconds = 0.5;
+  EXPECT_EQ(burst(unlimited, "burst-a-"), 7);
+  EXPECT_GT(count_429(), 0);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // let the window empty
+  const int before = count_429();
+  auto limited = config();
+  limited.create_rate_limit = 3;
+  limited.create_rate_window_seconds = 1.05;
+  const auto start = Clock::now();
+  EXPECT_EQ(burst(limited, "burst-b-"), 7);
+  const double elapsed = seconds_since(start);
+  EXPECT_EQ(count_429(), before) << "the limited client met a 429";
+  EXPECT_GE(elapsed, 2.0);  // 3 + 3 + 1: the 7th waits two windows
+  EXPECT_LT(elapsed, 10.0);
+  EXPECT_NE(logs_.text().find("queuing the next one"), std::string::npos);
 }
 
 TEST(FakeLinodeProcess, RefusesNonLoopbackAddresses) {

@@ -6,7 +6,10 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 
 #include "test_support/prosody_fixture.h"
 #include "test_support/raw_xmpp_client.h"
@@ -55,6 +58,15 @@ auto is(Event::Type type, const std::string& bridge = "") {
   return [=](const Event& e) { return e.type == type && (bridge.empty() || e.bridge == bridge); };
 }
 
+// The first recorded event of `type` for `bridge` at or after index `from`.
+Event first(Recorder& recorder, Event::Type type, const std::string& bridge, size_t from = 0) {
+  const std::vector<Event> events = recorder.events();
+  const auto found =
+      std::find_if(events.begin() + static_cast<std::ptrdiff_t>(std::min(from, events.size())),
+                   events.end(), is(type, bridge));
+  return found == events.end() ? Event{} : *found;
+}
+
 class BreweryClientTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -83,7 +95,9 @@ class BreweryClientTest : public ::testing::Test {
   }
 
   std::unique_ptr<ChildProcess> start_sim(const std::string& nickname,
-                                          std::vector<std::string> load_args) {
+                                          std::vector<std::string> load_args,
+                                          std::string brewery = "") {
+    if (brewery.empty()) brewery = prosody_->room_jid();
     std::vector<std::string> argv = {JVB_SIM_PATH,
                                      "--port",
                                      std::to_string(prosody_->port()),
@@ -94,7 +108,7 @@ class BreweryClientTest : public ::testing::Test {
                                      "--password",
                                      kJvbPassword,
                                      "--brewery",
-                                     prosody_->room_jid(),
+                                     brewery,
                                      "--nickname",
                                      nickname,
                                      "--tls",
@@ -136,6 +150,89 @@ TEST_F(BreweryClientTest, BridgesJoinWithTheirStats) {
   const std::vector<Event> events = recorder_.events();
   EXPECT_EQ(events.front().type, Event::Type::kConnected);
   EXPECT_EQ(std::count_if(events.begin(), events.end(), is(Event::Type::kJoined)), 3);
+}
+
+// Jicofo's packaging (jitsi/jicofo debian/postinst) writes the brewery as
+// JvbBrewery@internal.auth.<host>; Prosody prepares room addresses (util/jid.lua nodeprep) and
+// answers from jvbbrewery@...: a config copied from Jicofo's files must still see the bridges.
+TEST_F(BreweryClientTest, BreweryWithCapitalsSeesBridgesJoin) {
+  auto lower = start_sim("jvb-lower", {"--participants", "7"});
+  auto upper =
+      start_sim("Jvb-Upper", {"--participants", "8"}, "JvbBrewery@Internal.Auth.Meet.Test");
+  ClientConfig capitals = config();
+  capitals.brewery = "JvbBrewery@Internal.Auth.Meet.Test";
+  capitals.domain = "Auth.Meet.Test";
+  BreweryClient client(capitals, std::ref(recorder_));
+  client.start();
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kConnected), 10s));
+  EXPECT_TRUE(recorder_.wait_for(is(Event::Type::kJoined, "jvb-lower"), 15s));
+  // The nickname (resource) is kept exactly as the bridge spelled it.
+  EXPECT_TRUE(recorder_.wait_for(is(Event::Type::kJoined, "Jvb-Upper"), 15s));
+  upper->send_signal(SIGTERM);
+  EXPECT_TRUE(recorder_.wait_for(is(Event::Type::kLeft, "Jvb-Upper"), 10s));
+}
+
+// The processes of this test's own Prosody (runuser and prosody itself when run as root): those
+// whose command line names the fixture's unique configuration file.
+std::vector<pid_t> prosody_pids(const ProsodyFixture& prosody) {
+  const std::string config_file = prosody.directory() + "/prosody.cfg.lua";
+  std::vector<pid_t> pids;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+    std::ifstream in(entry.path() / "cmdline");
+    std::stringstream text;
+    text << in.rdbuf();
+    if (text.str().find(config_file) != std::string::npos) pids.push_back(std::stoi(name));
+  }
+  return pids;
+}
+
+// Issue 16.4: a hung server keeps the socket open. The client pings it (XEP-0199) and counts
+// the connection dead when a ping goes unanswered: disconnected within interval + timeout,
+// no bridge reported left, and connected again once the server runs again.
+TEST_F(BreweryClientTest, StoppedServerIsDetectedByPingAndReconnectedAfterResume) {
+  auto sim = start_sim("jvb-ping", {"--participants", "3"});
+  ClientConfig pinging = config();
+  pinging.ping_interval_seconds = 1;
+  pinging.ping_timeout_seconds = 1;
+  BreweryClient client(pinging, std::ref(recorder_));
+  client.start();
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kJoined, "jvb-ping"), 15s));
+  // Pings to a live server are answered: the connection stays up.
+  std::this_thread::sleep_for(2500ms);
+  for (const Event& e : recorder_.events()) ASSERT_NE(e.type, Event::Type::kDisconnected);
+
+  const std::vector<pid_t> pids = prosody_pids(*prosody_);
+  ASSERT_FALSE(pids.empty());
+  struct Thaw {
+    std::vector<pid_t> pids;
+    void operator()() {
+      for (pid_t pid : pids) ::kill(pid, SIGCONT);
+      pids.clear();
+    }
+    ~Thaw() { (*this)(); }
+  } thaw{pids};
+  const size_t before_stop = recorder_.size();
+  const auto stopped_at = std::chrono::steady_clock::now();
+  for (pid_t pid : pids) ASSERT_EQ(::kill(pid, SIGSTOP), 0);
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kDisconnected), 5s, before_stop));
+  const auto detected_after = std::chrono::steady_clock::now() - stopped_at;
+  EXPECT_LE(detected_after, 2500ms) << "interval 1 s + timeout 1 s";
+  const std::vector<Event> events = recorder_.events();
+  const auto disconnected = std::find_if(events.begin() + static_cast<std::ptrdiff_t>(before_stop),
+                                         events.end(), is(Event::Type::kDisconnected));
+  ASSERT_NE(disconnected, events.end());
+  EXPECT_NE(disconnected->message.find("no answer to XMPP ping within 1 s"), std::string::npos)
+      << disconnected->message;
+
+  const size_t before_resume = recorder_.size();
+  thaw();
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kConnected), 20s, before_resume));
+  EXPECT_TRUE(recorder_.wait_for(is(Event::Type::kJoined, "jvb-ping"), 20s, before_resume));
+  for (const Event& e : recorder_.events()) {
+    EXPECT_NE(e.type, Event::Type::kLeft) << "bridge " << e.bridge << " reported left while blind";
+  }
 }
 
 TEST_F(BreweryClientTest, StatsUpdatesArriveInOrder) {
@@ -265,26 +362,135 @@ TEST_F(BreweryClientTest, NicknameConflictRetriesWithSuffix) {
   EXPECT_EQ(client.current_nickname(), "jvb-autoscaler-2");
 }
 
-TEST_F(BreweryClientTest, DrainOverHttpPublishesDrainAndParticipantsFallToZero) {
+// POSTs `body` (JSON) to jvb-sim's HTTP port; returns the HTTP status, or -1.
+int post(int port, const std::string& path, const std::string& body = "") {
+  const auto result =
+      test_support::run_command({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X",
+                                 "POST", "-H", "Content-Type: application/json", "--data", body,
+                                 "http://127.0.0.1:" + std::to_string(port) + path});
+  try {
+    return result.exit_code == 0 ? std::stoi(result.output) : -1;
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+// jvb-sim drains like JVB (Videobridge.java setDrainMode): the flag stops new conferences and
+// nothing else; conferences on the bridge keep their participants and keep receiving new ones.
+TEST_F(BreweryClientTest, DrainStopsNothingOnTheBridgeAndKeepsTakingParticipants) {
   const int http_port = test_support::free_loopback_port();
-  auto sim =
-      start_sim("jvb-drain", {"--participants", "40", "--conferences", "4", "--drain-seconds", "1",
-                              "--http", "127.0.0.1:" + std::to_string(http_port)});
+  auto sim = start_sim("jvb-drain", {"--participants", "40", "--conferences", "4", "--http",
+                                     "127.0.0.1:" + std::to_string(http_port)});
   BreweryClient client(config(), std::ref(recorder_));
   client.start();
   ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kJoined, "jvb-drain"), 15s));
   ASSERT_TRUE(test_support::wait_for_port("127.0.0.1", http_port, 5s));
-  const auto posted = test_support::run_command(
-      {"curl", "-sf", "-X", "POST",
-       "http://127.0.0.1:" + std::to_string(http_port) + "/colibri/drain/enable"});
-  ASSERT_EQ(posted.exit_code, 0) << posted.output;
-  EXPECT_TRUE(recorder_.wait_for(
+  ASSERT_EQ(post(http_port, "/colibri/drain/enable"), 200);
+  ASSERT_TRUE(recorder_.wait_for(
       [](const Event& e) { return e.bridge == "jvb-drain" && e.stats.drain == true; }, 5s));
+  std::this_thread::sleep_for(1s);  // five ticks: the meetings are still there
+  ASSERT_EQ(post(http_port, "/sim/load", R"({"participants":55,"conferences":4})"), 200);
   EXPECT_TRUE(recorder_.wait_for(
       [](const Event& e) {
-        return e.bridge == "jvb-drain" && e.stats.drain == true && e.stats.participants == 0;
+        return e.bridge == "jvb-drain" && e.stats.drain == true && e.stats.participants == 55;
       },
-      10s));
+      5s));
+  for (const Event& e : recorder_.events()) {
+    if (e.bridge == "jvb-drain" && e.stats.drain == true) {
+      EXPECT_GE(e.stats.participants.value_or(-1), 40) << "a drain moved participants";
+    }
+  }
+  ASSERT_EQ(post(http_port, "/colibri/drain/disable"), 200);
+  EXPECT_TRUE(recorder_.wait_for(
+      [](const Event& e) { return e.bridge == "jvb-drain" && e.stats.drain == false; }, 5s,
+      recorder_.size()));
+}
+
+// POST /colibri/shutdown as JVB's Shutdown.java + ShutdownManager.kt: graceful-shutdown is
+// required; GRACEFUL_SHUTDOWN holds while participants stay; at 0 SHUTTING_DOWN, then the
+// bridge leaves the brewery. A restart forgets drain mode; health is published.
+TEST_F(BreweryClientTest, ShutdownRestartAndHealthLikeJvb) {
+  const int http_port = test_support::free_loopback_port();
+  auto sim = start_sim("jvb-life", {"--participants", "12", "--conferences", "2", "--http",
+                                    "127.0.0.1:" + std::to_string(http_port),
+                                    "--shutting-down-seconds", "0.6", "--restart-seconds", "0.3"});
+  BreweryClient client(config(), std::ref(recorder_));
+  client.start();
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kJoined, "jvb-life"), 15s));
+  ASSERT_TRUE(test_support::wait_for_port("127.0.0.1", http_port, 5s));
+  EXPECT_EQ(first(recorder_, Event::Type::kJoined, "jvb-life").stats.healthy, true);
+
+  // Unhealthy, then healthy again.
+  ASSERT_EQ(post(http_port, "/sim/health", R"({"healthy":false})"), 200);
+  ASSERT_TRUE(recorder_.wait_for(
+      [](const Event& e) { return e.bridge == "jvb-life" && e.stats.healthy == false; }, 5s));
+  ASSERT_EQ(post(http_port, "/sim/health", R"({"healthy":true})"), 200);
+
+  // A restart mid-drain: the bridge leaves, comes back with drain = false and no conference.
+  ASSERT_EQ(post(http_port, "/colibri/drain/enable"), 200);
+  ASSERT_TRUE(recorder_.wait_for(
+      [](const Event& e) { return e.bridge == "jvb-life" && e.stats.drain == true; }, 5s));
+  size_t mark = recorder_.size();
+  ASSERT_EQ(post(http_port, "/sim/restart"), 200);
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kLeft, "jvb-life"), 5s, mark));
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kJoined, "jvb-life"), 10s, mark));
+  const Event rejoined = first(recorder_, Event::Type::kJoined, "jvb-life", mark);
+  EXPECT_EQ(rejoined.stats.drain, false) << "drain mode survived a restart";
+  EXPECT_EQ(rejoined.stats.participants, 0);
+
+  // Shutdown: the body is required.
+  EXPECT_EQ(post(http_port, "/colibri/shutdown", ""), 400);
+  EXPECT_EQ(post(http_port, "/colibri/shutdown", "{}"), 400);
+  ASSERT_EQ(post(http_port, "/sim/load", R"({"participants":9,"conferences":1})"), 200);
+  mark = recorder_.size();
+  ASSERT_EQ(post(http_port, "/colibri/shutdown", R"({"graceful-shutdown":true})"), 200);
+  ASSERT_TRUE(recorder_.wait_for(
+      [](const Event& e) {
+        return e.bridge == "jvb-life" && e.stats.graceful_shutdown == true &&
+               e.stats.shutting_down == false && e.stats.participants == 9;
+      },
+      5s, mark));
+  std::this_thread::sleep_for(1s);  // it moves nobody and stays while its meeting runs
+  EXPECT_FALSE(recorder_.wait_for(is(Event::Type::kLeft, "jvb-life"), 10ms, mark));
+  ASSERT_EQ(post(http_port, "/sim/load", R"({"participants":0,"conferences":0})"), 200);
+  EXPECT_TRUE(recorder_.wait_for(
+      [](const Event& e) { return e.bridge == "jvb-life" && e.stats.shutting_down == true; }, 5s,
+      mark));
+  EXPECT_TRUE(recorder_.wait_for(is(Event::Type::kLeft, "jvb-life"), 5s, mark));
+  EXPECT_EQ(sim->wait(5s), 0) << "a shut-down bridge exits 0";
+}
+
+TEST_F(BreweryClientTest, MeetingFromTheCommandLineLastsItsLengthThroughADrain) {
+  const int http_port = test_support::free_loopback_port();
+  auto sim = start_sim("jvb-meeting", {"--participants", "3", "--conferences", "1", "--meeting",
+                                       "7:3", "--http", "127.0.0.1:" + std::to_string(http_port)});
+  BreweryClient client(config(), std::ref(recorder_));
+  client.start();
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kJoined, "jvb-meeting"), 15s));
+  EXPECT_EQ(first(recorder_, Event::Type::kJoined, "jvb-meeting").stats.participants, 10);
+  ASSERT_TRUE(test_support::wait_for_port("127.0.0.1", http_port, 5s));
+  ASSERT_EQ(post(http_port, "/colibri/drain/enable"), 200);
+  EXPECT_TRUE(recorder_.wait_for(
+      [](const Event& e) {
+        return e.bridge == "jvb-meeting" && e.stats.drain == true && e.stats.participants == 3 &&
+               e.stats.conferences == 1;
+      },
+      10s))
+      << "the meeting did not end at its end";
+}
+
+TEST_F(BreweryClientTest, StatsFilterPublishesNoParticipants) {
+  auto sim = start_sim("jvb-filtered", {"--participants", "30", "--stats-filter"});
+  BreweryClient client(config(), std::ref(recorder_));
+  client.start();
+  ASSERT_TRUE(recorder_.wait_for(is(Event::Type::kJoined, "jvb-filtered"), 15s));
+  const Event joined = first(recorder_, Event::Type::kJoined, "jvb-filtered");
+  EXPECT_DOUBLE_EQ(joined.stats.stress_level.value_or(-1), 0.3);
+  EXPECT_EQ(joined.stats.participants, std::nullopt);
+  EXPECT_EQ(joined.stats.conferences, std::nullopt);
+  EXPECT_EQ(joined.stats.local_endpoints, std::nullopt);
+  EXPECT_EQ(joined.stats.healthy, true);
+  EXPECT_EQ(joined.stats.drain, false);
 }
 
 TEST_F(BreweryClientTest, StopIsBoundedAndLeavesTheRoom) {

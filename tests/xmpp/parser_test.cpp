@@ -103,7 +103,8 @@ TEST(ParseStats, HostileNumbersBecomeUnknownNeverNan) {
   }
   EXPECT_DOUBLE_EQ(*parse_stats({{"stress_level", "1.75"}}).stress_level, 1.75);  // overloaded
   EXPECT_DOUBLE_EQ(*parse_stats({{"stress_level", "0"}}).stress_level, 0.0);
-  for (const char* value : {"-1", "99999999999999999999999", "1.5", "1e3", "", "+-3", "12abc"}) {
+  for (const char* value :
+       {"-1", "99999999999999999999999", "1.5", "1.0E300", "NaN", "", "+-3", "12abc", "+3"}) {
     const BridgeStats stats = parse_stats({{"participants", value}, {"conferences", value}});
     EXPECT_FALSE(stats.participants) << "'" << value << "'";
     EXPECT_FALSE(stats.conferences) << "'" << value << "'";
@@ -118,11 +119,99 @@ TEST(ParseStats, BooleansAcceptTrueFalseOneZeroOnly) {
   EXPECT_FALSE(parse_stats({{"drain", "truetruetrue"}}).drain);
 }
 
-TEST(ParseStats, ShuttingDownMeansGracefulShutdown) {
-  EXPECT_EQ(
-      parse_stats({{"graceful_shutdown", "false"}, {"shutting_down", "true"}}).graceful_shutdown,
-      true);
+TEST(ParseStats, ShutdownPhasesAreSeparateWithACombinedAccessor) {
+  // JVB's ShutdownManager: GRACEFUL_SHUTDOWN ("graceful_shutdown") then SHUTTING_DOWN
+  // ("shutting_down"); Jicofo reads both (Bridge.kt), and so do we, separately.
+  const BridgeStats shutting =
+      parse_stats({{"graceful_shutdown", "false"}, {"shutting_down", "true"}});
+  EXPECT_EQ(shutting.graceful_shutdown, false);
+  EXPECT_EQ(shutting.shutting_down, true);
+  EXPECT_EQ(shutting.shutdown_in_progress(), true);
+  EXPECT_TRUE(shutting.refuses_new_conferences());
+  const BridgeStats graceful = parse_stats({{"graceful_shutdown", "true"}});
+  EXPECT_EQ(graceful.shutting_down, std::nullopt);
+  EXPECT_EQ(graceful.shutdown_in_progress(), true);
+  EXPECT_EQ(parse_stats({{"shutting_down", "false"}}).shutdown_in_progress(), false);
   EXPECT_EQ(parse_stats({{"shutting_down", "false"}}).graceful_shutdown, std::nullopt);
+  EXPECT_EQ(parse_stats({}).shutdown_in_progress(), std::nullopt);
+  EXPECT_TRUE(parse_stats({{"shutting_down", "true"}}).other.empty());  // modelled, not "other"
+}
+
+TEST(ParseStats, JavaNumberFormats) {
+  // What Java's Double.toString and Long.toString print (JVB's VideobridgeStatisticsShim.kt
+  // puts Double and Long values; the colibri extension carries their text).
+  EXPECT_DOUBLE_EQ(*parse_stats({{"stress_level", "1.0E-4"}}).stress_level, 1.0e-4);
+  EXPECT_DOUBLE_EQ(*parse_stats({{"stress_level", "0.0"}}).stress_level, 0.0);
+  EXPECT_DOUBLE_EQ(*parse_stats({{"stress_level", "-0.0"}}).stress_level, 0.0);
+  EXPECT_DOUBLE_EQ(*parse_stats({{"stress_level", "2.5E-2"}}).stress_level, 0.025);
+  EXPECT_FALSE(parse_stats({{"stress_level", "NaN"}}).stress_level);
+  EXPECT_FALSE(parse_stats({{"stress_level", "Infinity"}}).stress_level);
+  EXPECT_EQ(parse_stats({{"participants", "0.0"}}).participants, 0);
+  EXPECT_EQ(parse_stats({{"participants", "12.0"}}).participants, 12);
+  EXPECT_EQ(parse_stats({{"participants", "1.0E7"}}).participants, 10'000'000);
+  EXPECT_EQ(parse_stats({{"conferences", "1e3"}}).conferences, 1000);
+  EXPECT_FALSE(parse_stats({{"participants", "NaN"}}).participants);
+  EXPECT_FALSE(parse_stats({{"local_endpoints", "2.5"}}).local_endpoints);
+  EXPECT_FALSE(parse_stats({{"octo_endpoints", "-1"}}).relayed_endpoints);
+}
+
+TEST(ParseStats, HealthAndLocalParticipants) {
+  const BridgeStats unhealthy = parse_stats({{"healthy", "false"}, {"participants", "10"}});
+  EXPECT_EQ(unhealthy.healthy, false);
+  EXPECT_TRUE(unhealthy.refuses_new_conferences());
+  EXPECT_FALSE(parse_stats({{"healthy", "true"}}).refuses_new_conferences());
+  EXPECT_FALSE(parse_stats({}).refuses_new_conferences());  // unknown is not "refuses"
+  EXPECT_TRUE(parse_stats({{"drain", "true"}}).refuses_new_conferences());
+  // participants counts relayed endpoints too; local = participants - relayed.
+  EXPECT_EQ(parse_stats({{"participants", "30"}, {"octo_endpoints", "8"}}).local_participants(),
+            22);
+  EXPECT_EQ(
+      parse_stats({{"participants", "30"}, {"octo_endpoints", "8"}, {"local_endpoints", "21"}})
+          .local_participants(),
+      21);
+  EXPECT_EQ(parse_stats({{"participants", "30"}}).local_participants(), 30);
+  EXPECT_EQ(parse_stats({{"participants", "3"}, {"octo_endpoints", "8"}}).local_participants(), 0);
+  EXPECT_EQ(parse_stats({{"stress_level", "0.1"}}).local_participants(), std::nullopt);
+}
+
+TEST(ParsePresence, RealJvbPresenceWithoutTheStatsFilter) {
+  // Shaped like JVB 2.3's MUC presence (MucPublisher.kt + VideobridgeStatisticsShim.kt): many
+  // stats, Java number formats, relayed endpoints.
+  const auto stats = parse_presence(presence_with(
+      stat("stress_level", "0.034") + stat("average_participant_stress", "0.01") +
+      stat("conferences", "3") + stat("participants", "17") + stat("endpoints", "17") +
+      stat("local_endpoints", "14") + stat("octo_endpoints", "3") + stat("octo_conferences", "1") +
+      stat("bit_rate_download", "1.2345E3") + stat("rtt_aggregate", "NaN") +
+      stat("healthy", "true") + stat("drain", "false") + stat("graceful_shutdown", "false") +
+      stat("shutting_down", "false") + stat("current_timestamp", "2026-01-05 10:00:00.123") +
+      stat("region", "us-lax") + stat("version", "2.3.105-ge155b81e") +
+      stat("relay_id", "jvb-as-1")));
+  ASSERT_TRUE(stats);
+  EXPECT_DOUBLE_EQ(*stats->stress_level, 0.034);
+  EXPECT_EQ(stats->participants, 17);
+  EXPECT_EQ(stats->local_endpoints, 14);
+  EXPECT_EQ(stats->relayed_endpoints, 3);
+  EXPECT_EQ(stats->local_participants(), 14);
+  EXPECT_EQ(stats->healthy, true);
+  EXPECT_EQ(stats->shutting_down, false);
+  EXPECT_EQ(stats->shutdown_in_progress(), false);
+  EXPECT_EQ(stats->other.at("rtt_aggregate"), "NaN");  // kept verbatim, never parsed as NaN
+}
+
+TEST(ParsePresence, RealJvbPresenceWithTheStatsFilterOn) {
+  // videobridge.apis.xmpp-client.stats-filter.enabled = true publishes only the whitelist of
+  // jitsi-videobridge's reference.conf: no participants, no conferences.
+  const auto stats = parse_presence(presence_with(
+      stat("average_participant_stress", "0.01") + stat("current_timestamp", "2026-01-05") +
+      stat("drain", "false") + stat("graceful_shutdown", "false") + stat("healthy", "true") +
+      stat("region", "us-lax") + stat("relay_id", "jvb-as-1") + stat("shutting_down", "false") +
+      stat("stress_level", "1.0E-4") + stat("version", "2.3.105")));
+  ASSERT_TRUE(stats);
+  EXPECT_DOUBLE_EQ(*stats->stress_level, 1.0e-4);
+  EXPECT_EQ(stats->participants, std::nullopt);
+  EXPECT_EQ(stats->conferences, std::nullopt);
+  EXPECT_EQ(stats->local_participants(), std::nullopt);
+  EXPECT_EQ(stats->healthy, true);
 }
 
 TEST(ParseStats, DuplicateStatLastOneWins) {

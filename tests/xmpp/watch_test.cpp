@@ -93,6 +93,11 @@ TEST_F(WatchTest, PrintsJsonLinesForBridgesAndExitsZeroOnSigint) {
   EXPECT_EQ((*joined)["conferences"], 9);
   EXPECT_DOUBLE_EQ((*joined)["stress"].get<double>(), 0.42);
   EXPECT_EQ((*joined)["drain"], false);
+  EXPECT_EQ((*joined)["healthy"], true);
+  EXPECT_EQ((*joined)["shutting_down"], false);
+  EXPECT_EQ((*joined)["graceful_shutdown"], false);
+  EXPECT_EQ((*joined)["local_endpoints"], 42);
+  EXPECT_EQ((*joined)["relayed_endpoints"], 0);
   EXPECT_TRUE((*joined)["time"].get<std::string>().ends_with("Z"));
   EXPECT_TRUE(wait_for_line(
       out.log_file, [](const auto& j) { return j.value("event", "") == "stats"; }, 10s));
@@ -102,6 +107,40 @@ TEST_F(WatchTest, PrintsJsonLinesForBridgesAndExitsZeroOnSigint) {
   watch.send_signal(SIGINT);
   EXPECT_EQ(watch.wait(5s), 0);
   EXPECT_EQ(read_file(out.log_file).find("agent-pw"), std::string::npos);
+}
+
+// JVB's stats filter on: no `participants`. watch says so once per bridge, on stderr, and
+// prints the unknown stats as null.
+TEST_F(WatchTest, StatsFilterGetsOneWarningPerBridge) {
+  const std::string config = write_config(good_xmpp());
+  ChildProcess::Options out;
+  out.log_file = dir_ + "/watch.out";  // stdout and stderr
+  ChildProcess watch({JVB_AUTOSCALER_PATH, "watch", "--config", config, "--json"}, out);
+  ChildProcess::Options sim_out;
+  sim_out.log_file = dir_ + "/sim.log";
+  ChildProcess sim({JVB_SIM_PATH, "--port", std::to_string(prosody_->port()), "--domain",
+                    prosody_->auth_domain(), "--password", "jvb-pw", "--brewery",
+                    prosody_->room_jid(), "--nickname", "jvb-filtered", "--tls", "disabled",
+                    "--participants", "42", "--stats-interval", "0.2", "--stats-filter"},
+                   sim_out);
+  const auto joined = wait_for_line(
+      out.log_file, [](const auto& j) { return j.value("event", "") == "joined"; }, 20s);
+  ASSERT_TRUE(joined) << read_file(out.log_file);
+  EXPECT_TRUE((*joined)["participants"].is_null());
+  EXPECT_TRUE((*joined)["conferences"].is_null());
+  EXPECT_TRUE((*joined)["local_endpoints"].is_null());
+  EXPECT_EQ((*joined)["healthy"], true);
+  EXPECT_DOUBLE_EQ((*joined)["stress"].get<double>(), 0.42);
+  // Ten more presences: still one warning.
+  std::this_thread::sleep_for(2s);
+  const std::string text = read_file(out.log_file);
+  const std::string warning = "bridge jvb-filtered publishes no 'participants' stat";
+  const size_t first = text.find(warning);
+  ASSERT_NE(first, std::string::npos) << text;
+  EXPECT_EQ(text.find(warning, first + 1), std::string::npos) << "warned twice:\n" << text;
+  EXPECT_NE(text.find("stats-filter"), std::string::npos);
+  watch.send_signal(SIGINT);
+  EXPECT_EQ(watch.wait(5s), 0);
 }
 
 TEST_F(WatchTest, ConfigErrorExitsTwoNamingTheKey) {

@@ -16,6 +16,8 @@
 #include <set>
 #include <thread>
 
+#include "xmpp/jid.h"
+
 namespace xmpp {
 namespace {
 
@@ -24,6 +26,7 @@ constexpr const char* kMucNs = "http://jabber.org/protocol/muc";
 constexpr const char* kMucUserNs = "http://jabber.org/protocol/muc#user";
 constexpr const char* kColibriNs = "http://jitsi.org/protocol/colibri";
 constexpr const char* kStanzasNs = "urn:ietf:params:xml:ns:xmpp-stanzas";
+constexpr const char* kPingNs = "urn:xmpp:ping";
 constexpr unsigned long kRunOnceMs = 50;  // how often the loop looks at stop requests
 constexpr int kMaxNicknameRetries = 20;
 
@@ -49,13 +52,6 @@ void initialize_libstrophe_once() {
 std::string_view attribute(xmpp_stanza_t* stanza, const char* name) {
   const char* value = xmpp_stanza_get_attribute(stanza, name);
   return value ? std::string_view(value) : std::string_view();
-}
-
-// "room@muc/nick" -> ("room@muc", "nick"); no resource -> nick empty.
-std::pair<std::string_view, std::string_view> split_jid(std::string_view jid) {
-  const size_t slash = jid.find('/');
-  if (slash == std::string_view::npos) return {jid, {}};
-  return {jid.substr(0, slash), jid.substr(slash + 1)};
 }
 
 bool has_status_code(xmpp_stanza_t* presence, std::string_view code) {
@@ -132,6 +128,7 @@ class BreweryClient::Impl {
   Impl(ClientConfig config, Handler on_event)
       : config_(std::move(config)),
         on_event_(std::move(on_event)),
+        brewery_(normalize_bare(config_.brewery)),
         nickname_(config_.nickname),
         random_(std::random_device{}()) {}
 
@@ -216,13 +213,17 @@ class BreweryClient::Impl {
       if (stop_requested_ && !stop_sent) {
         stop_sent = true;
         stop_deadline = Clock::now() + std::chrono::seconds(2);
-        if (attempt_.logged_in) send_leave();
+        if (attempt_.logged_in && !attempt_.dead) send_leave();
         xmpp_disconnect(conn_);
       }
       if (stop_sent && Clock::now() > stop_deadline) break;  // bounded shutdown
+      if (!stop_sent) check_liveness();
+      if (attempt_.dead && Clock::now() > attempt_.dead_deadline) break;  // bounded teardown
       xmpp_run_once(ctx_, kRunOnceMs);
     }
-    if (!stop_requested_ || attempt_.logged_in) {
+    if (attempt_.disconnect_reported) {
+      // Already reported when the ping went unanswered.
+    } else if (!stop_requested_ || attempt_.logged_in) {
       const std::string reason =
           attempt_.reason.empty()
               ? (attempt_.logged_in ? "the connection to " + endpoint() + " was closed."
@@ -254,11 +255,75 @@ class BreweryClient::Impl {
     }
   }
 
+  // --- liveness (XEP-0199) ---------------------------------------------------------------
+
+  // A server that hangs (stopped process, black-holed network) keeps the TCP socket open: only
+  // an answer proves the connection alive (DESIGN.md section 5, "Blind means hold"). Every
+  // ping_interval_seconds we ping the server; no answer (result or error) within
+  // ping_timeout_seconds ends the connection: kDisconnected at once, then reconnect.
+  void check_liveness() {
+    if (!attempt_.logged_in || attempt_.dead || config_.ping_interval_seconds <= 0 ||
+        config_.ping_timeout_seconds <= 0) {
+      return;
+    }
+    const auto now = Clock::now();
+    if (attempt_.ping_id.empty()) {
+      if (now < attempt_.next_ping) return;
+      send_ping(now);
+      return;
+    }
+    if (now - attempt_.ping_sent < seconds(config_.ping_timeout_seconds)) return;
+    attempt_.dead = true;
+    attempt_.dead_deadline = now + std::chrono::seconds(2);
+    attempt_.reason = fmt::format(
+        "no answer to XMPP ping within {:g} s from {}; the connection "
+        "is considered dead.",
+        config_.ping_timeout_seconds, endpoint());
+    spdlog::warn("xmpp: {}", attempt_.reason);
+    attempt_.disconnect_reported = true;
+    bridges_.clear();  // blind from now on; bridges are reported again after rejoining
+    emit_connection(Event::Type::kDisconnected, attempt_.reason);
+    xmpp_disconnect(conn_);  // bounded by libstrophe's own disconnect timeout and ours
+  }
+
+  void send_ping(Clock::time_point now) {
+    attempt_.ping_id = "jvb-autoscaler-ping-" + std::to_string(++ping_counter_);
+    StanzaPtr iq(xmpp_iq_new(ctx_, "get", attempt_.ping_id.c_str()));
+    xmpp_stanza_set_to(iq.get(), config_.domain.c_str());
+    StanzaPtr ping(xmpp_stanza_new(ctx_));
+    xmpp_stanza_set_name(ping.get(), "ping");
+    xmpp_stanza_set_ns(ping.get(), kPingNs);
+    xmpp_stanza_add_child(iq.get(), ping.get());
+    xmpp_id_handler_add(conn_, &Impl::on_ping_answer, attempt_.ping_id.c_str(), this);
+    xmpp_send(conn_, iq.get());
+    attempt_.ping_sent = now;
+  }
+
+  // Any answer, a result or an error (a server without XEP-0199 answers
+  // service-unavailable), proves the server is alive.
+  static int on_ping_answer(xmpp_conn_t* /*conn*/, xmpp_stanza_t* stanza, void* userdata) noexcept {
+    auto* self = static_cast<Impl*>(userdata);
+    try {
+      const std::string_view id = attribute(stanza, "id");
+      if (!self->attempt_.ping_id.empty() && id == self->attempt_.ping_id) {
+        self->attempt_.ping_id.clear();
+        self->attempt_.next_ping = Clock::now() + seconds(self->config_.ping_interval_seconds);
+      }
+    } catch (...) {
+    }
+    return 0;  // one answer per id: remove the handler
+  }
+
+  static Clock::duration seconds(double value) {
+    return std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(std::max(0.0, value)));
+  }
+
   // --- stanzas we send ------------------------------------------------------------------
 
   void send_join() {
     StanzaPtr presence(xmpp_presence_new(ctx_));
-    const std::string to = config_.brewery + "/" + current_nickname();
+    const std::string to = brewery_ + "/" + current_nickname();
     xmpp_stanza_set_to(presence.get(), to.c_str());
     StanzaPtr muc(xmpp_stanza_new(ctx_));
     xmpp_stanza_set_name(muc.get(), "x");
@@ -275,7 +340,7 @@ class BreweryClient::Impl {
   void send_leave() {
     StanzaPtr presence(xmpp_presence_new(ctx_));
     xmpp_stanza_set_type(presence.get(), "unavailable");
-    const std::string to = config_.brewery + "/" + current_nickname();
+    const std::string to = brewery_ + "/" + current_nickname();
     xmpp_stanza_set_to(presence.get(), to.c_str());
     xmpp_send(conn_, presence.get());
   }
@@ -297,6 +362,7 @@ class BreweryClient::Impl {
   void handle_connection(xmpp_conn_event_t status, int error, xmpp_stream_error_t* stream_error) {
     if (status == XMPP_CONN_CONNECT) {
       attempt_.logged_in = true;
+      attempt_.next_ping = Clock::now() + seconds(config_.ping_interval_seconds);
       xmpp_handler_add(conn_, &Impl::on_presence, nullptr, "presence", nullptr, this);
       {
         std::lock_guard lock(nickname_mutex_);
@@ -336,8 +402,11 @@ class BreweryClient::Impl {
   }
 
   void handle_presence(xmpp_stanza_t* stanza) {
-    const auto [room, nick] = split_jid(attribute(stanza, "from"));
-    if (room != config_.brewery || nick.empty()) return;
+    // Prosody sends the room's address prepared (lower-cased); the configuration may spell it
+    // `JvbBrewery@...` as Jicofo's does: compare bare JIDs as XMPP does, nicknames exactly.
+    const std::optional<Jid> from = parse_jid(attribute(stanza, "from"));
+    if (!from || from->resource.empty() || from->bare() != brewery_) return;
+    const std::string_view nick = from->resource;
     const std::string_view type = attribute(stanza, "type");
     const bool self_presence = nick == current_nickname() || has_status_code(stanza, "110");
     if (type == "error") {
@@ -472,11 +541,18 @@ class BreweryClient::Impl {
     bool logged_in = false;
     bool joined = false;
     bool finished = false;
+    bool dead = false;                  // a ping went unanswered: tearing down
+    bool disconnect_reported = false;   // kDisconnected already emitted for this attempt
+    Clock::time_point dead_deadline{};  // when to stop waiting for a clean close
+    Clock::time_point next_ping{};
+    Clock::time_point ping_sent{};
+    std::string ping_id;  // id of the ping awaiting an answer; empty when none
     std::string reason;
   };
 
   const ClientConfig config_;
   const Handler on_event_;
+  const std::string brewery_;  // config_.brewery as XMPP compares it (normalize_bare)
   mutable std::mutex nickname_mutex_;
   std::string nickname_;
   std::mutex lifecycle_mutex_;
@@ -490,6 +566,7 @@ class BreweryClient::Impl {
   Attempt attempt_;
   std::set<std::string> bridges_;
   int nickname_retries_ = 0;
+  uint64_t ping_counter_ = 0;
   std::mt19937 random_;
 };
 

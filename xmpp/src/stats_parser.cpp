@@ -65,19 +65,36 @@ bool usable_string(std::string_view text) {
   return text.size() <= kMaxValueBytes && valid_utf8(text);
 }
 
-std::optional<double> parse_stress(std::string_view text) {
+// Java's Double.toString / Long.toString and JSON numbers: "0.25", "1.0E-4", "3", "NaN".
+std::optional<double> parse_number(std::string_view text) {
+  if (text.empty() || text.size() > 64) return std::nullopt;
+  if (text.front() == '+') return std::nullopt;
   double value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  if (!std::isfinite(value) || value < 0 || value > kMaxStress) return std::nullopt;
+  if (!std::isfinite(value)) return std::nullopt;  // "NaN", "Infinity": unknown
   return value;
 }
 
+std::optional<double> parse_stress(std::string_view text) {
+  const std::optional<double> value = parse_number(text);
+  if (!value || *value < 0 || *value > kMaxStress) return std::nullopt;
+  return *value == 0 ? 0.0 : *value;  // "-0.0" is 0
+}
+
+// A count: "12", or an integral number in Java's double format ("12.0", "1.2E1").
 std::optional<int64_t> parse_count(std::string_view text) {
   int64_t value = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
-  return value;
+  if (error == std::errc() && end == text.data() + text.size()) {
+    return value >= 0 ? std::optional(value) : std::nullopt;
+  }
+  const std::optional<double> number = parse_number(text);
+  // 2^53: beyond it a double no longer holds every integer.
+  if (!number || *number < 0 || *number > 9007199254740992.0 || std::floor(*number) != *number) {
+    return std::nullopt;
+  }
+  return static_cast<int64_t>(*number);
 }
 
 std::optional<bool> parse_bool(std::string_view text) {
@@ -169,7 +186,6 @@ struct ParserDeleter {
 
 BridgeStats parse_stats(const std::vector<std::pair<std::string, std::string>>& name_values) {
   BridgeStats stats;
-  bool shutting_down = false;
   for (const auto& [name, value] : name_values) {
     if (name == "stress_level") {
       stats.stress_level = parse_stress(value);
@@ -181,6 +197,14 @@ BridgeStats parse_stats(const std::vector<std::pair<std::string, std::string>>& 
       stats.drain = parse_bool(value);
     } else if (name == "graceful_shutdown") {
       stats.graceful_shutdown = parse_bool(value);
+    } else if (name == "shutting_down") {
+      stats.shutting_down = parse_bool(value);
+    } else if (name == "healthy") {
+      stats.healthy = parse_bool(value);
+    } else if (name == "local_endpoints") {
+      stats.local_endpoints = parse_count(value);
+    } else if (name == "octo_endpoints") {
+      stats.relayed_endpoints = parse_count(value);
     } else if (name == "region") {
       stats.region = usable_string(value) && !value.empty() ? std::optional(value) : std::nullopt;
     } else if (name == "version") {
@@ -188,7 +212,6 @@ BridgeStats parse_stats(const std::vector<std::pair<std::string, std::string>>& 
     } else if (!name.empty() && usable_string(name) && !usable_string(value)) {
       stats.other.erase(name);  // the last value wins, even when it is unusable
     } else if (!name.empty() && usable_string(name) && usable_string(value)) {
-      if (name == "shutting_down") shutting_down = parse_bool(value).value_or(false);
       auto existing = stats.other.find(name);
       if (existing != stats.other.end()) {
         existing->second = value;
@@ -197,9 +220,24 @@ BridgeStats parse_stats(const std::vector<std::pair<std::string, std::string>>& 
       }
     }
   }
-  // A bridge that is shutting down takes no new conference either: same meaning for us.
-  if (shutting_down) stats.graceful_shutdown = true;
   return stats;
+}
+
+std::optional<bool> BridgeStats::shutdown_in_progress() const {
+  if (graceful_shutdown.value_or(false) || shutting_down.value_or(false)) return true;
+  if (graceful_shutdown || shutting_down) return false;
+  return std::nullopt;
+}
+
+std::optional<int64_t> BridgeStats::local_participants() const {
+  if (local_endpoints) return local_endpoints;
+  if (!participants) return std::nullopt;
+  if (relayed_endpoints) return std::max<int64_t>(0, *participants - *relayed_endpoints);
+  return participants;
+}
+
+bool BridgeStats::refuses_new_conferences() const {
+  return drain.value_or(false) || shutdown_in_progress().value_or(false) || !healthy.value_or(true);
 }
 
 std::optional<BridgeStats> parse_presence(std::string_view presence_xml) {

@@ -15,7 +15,9 @@ struct RunOptions {
 };
 int run_daemon(const RunOptions& options);
 
-int check_config(const std::string& config_path);
+// online: also ask the Linode API (linode::preflight) whether the token, region, image, type
+// and firewall fit; every problem is printed with its key path, exit 2.
+int check_config(const std::string& config_path, bool online = false);
 
 struct WatchOptions {
   std::string config_path;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -30,6 +31,54 @@ struct Instance {
   // /linode/instances/{id}/ips.
   std::optional<std::string> public_ipv4;
   std::optional<std::string> private_ipv4;
+};
+
+// GET /regions/{id}. capabilities lists e.g. "Linodes", "Cloud Firewall", "Metadata" (Linode
+// API v4 reference "Get a region"; @linode/api-v4 regions/types.ts lists the names).
+struct Region {
+  std::string id;
+  std::string status;  // "ok" or "outage"
+  std::vector<std::string> capabilities;
+  bool has_capability(std::string_view name) const;  // case-insensitive
+};
+
+// GET /images/{id}. capabilities: "cloud-init" (the image supports cloud-init through the
+// Metadata service), "distributed-sites" (Linode API v4 reference "Get an image").
+struct Image {
+  std::string id;
+  std::string status;  // "available", "creating", "pending_upload", "deleted"
+  bool deprecated = false;
+  std::vector<std::string> capabilities;
+  bool has_capability(std::string_view name) const;  // case-insensitive
+};
+
+// GET /linode/types/{id}
+struct InstanceType {
+  std::string id;
+  std::string label;
+};
+
+// GET /networking/firewalls/{id}
+struct Firewall {
+  int64_t id = 0;
+  std::string label;
+  std::string status;  // "enabled", "disabled", "deleted"
+};
+
+// GET /profile: the user behind the token.
+struct Profile {
+  std::string username;
+  bool restricted = false;  // a restricted user acts only through grants and may not tag
+  // The token's OAuth scopes as the API reports them in the X-OAuth-Scopes response header
+  // ("*" = every scope, else e.g. "linodes:read_write firewall:read_only"); nullopt when the
+  // header is absent.
+  std::optional<std::string> token_scopes;
+};
+
+// GET /profile/grants: 204 No Content for an unrestricted user, else the user's grants.
+struct Grants {
+  bool unrestricted = false;
+  bool add_linodes = false;  // global.add_linodes: may create Linodes
 };
 
 struct CreateRequest {
@@ -54,7 +103,9 @@ struct ListFilter {
 };
 
 enum class ErrorKind {
-  kBadRequest,       // 400 (e.g. "Label must be unique", field "label")
+  kBadRequest,       // 400 (e.g. "Label must be unique", field "label"): a plain error. A
+                     // create refused for a field value (region, image, label rules, ...) is
+                     // never kAmbiguous; see is_label_taken() for the one 400 to adopt on.
   kUnauthorized,     // 401: the token was rejected
   kForbidden,        // 403: the token lacks a scope (linodes:read_write)
   kNotFound,         // 404
@@ -79,6 +130,11 @@ struct Error {
   // Never contains the token.
   std::string message() const;
 };
+
+// True for the API's 400 "Label must be unique" (field "label"): an instance with that label
+// exists, so the caller should list by label and adopt it instead of creating again. Any other
+// 400 on the label (e.g. a label the API's rules refuse) is false: retrying cannot help.
+bool is_label_taken(const Error& error);
 
 // Either a value or an Error.
 template <class T>
@@ -120,6 +176,12 @@ struct ClientConfig {
   double backoff_initial_seconds = 1;
   double backoff_max_seconds = 60;  // also caps how long a Retry-After is honoured
   std::function<void(const RequestRecord&)> on_request;  // called on the worker thread
+  // Linode limits POST /linode/instances to 20 requests per 15 seconds per user ("Rate
+  // limits", Linode API v4 reference). The client starts at most create_rate_limit creates in
+  // any create_rate_window_seconds and queues the rest (in order) until a slot frees, so a
+  // step of 30 bridges is spread instead of answered with 429s. 0 disables the limit.
+  int create_rate_limit = 20;
+  double create_rate_window_seconds = 15;
 };
 
 class Client {
@@ -141,6 +203,21 @@ class Client {
   // GET /linode/instances/{id} + /linode/instances/{id}/ips: the instance with
   // public_ipv4/private_ipv4 filled from the ips endpoint.
   virtual void get_ips(int64_t id, Callback<Instance> callback) = 0;
+  // POST /linode/instances/{id}/shutdown: an ACPI shutdown; the instance goes shutting_down ->
+  // offline (Linode API v4 reference "Shut down a Linode"; linodego ShutdownInstance). Retried
+  // like a GET on 429/5xx/transport errors (shutting down twice is harmless).
+  virtual void shutdown_instance(int64_t id, Callback<Done> callback);
+
+  // Read-only look-ups for the preflight (linode/preflight.h). Default implementations fail
+  // with kServer "not supported by this client", so fakes need not implement them.
+  virtual void get_region(std::string id, Callback<Region> callback);      // GET /regions/{id}
+  virtual void get_image(std::string id, Callback<Image> callback);        // GET /images/{id}
+  virtual void get_type(std::string id, Callback<InstanceType> callback);  // GET /linode/types/{id}
+  virtual void get_firewall(int64_t id,
+                            Callback<Firewall> callback);  // GET /networking/firewalls/{id}
+  virtual void get_profile(Callback<Profile> callback);    // GET /profile
+  virtual void get_grants(Callback<Grants> callback);      // GET /profile/grants
+
   // Abandons queued and in-flight requests (their callbacks are not called), joins the
   // worker. Idempotent; the destructor calls it. Requests made after shutdown are dropped.
   virtual void shutdown() = 0;

@@ -89,10 +89,22 @@ std::optional<std::string> validate_filter(const json& filter) {
   return std::nullopt;
 }
 
+bool iequal(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
 bool value_matches(const json& field, const json& wanted) {
   if (field.is_array()) {  // tags: the filter matches when the list contains the value
-    return std::any_of(field.begin(), field.end(),
-                       [&](const json& item) { return value_matches(item, wanted); });
+    // Linode compares tags without regard to case (DESIGN.md section 5, Identity).
+    return std::any_of(field.begin(), field.end(), [&](const json& item) {
+      if (item.is_string() && wanted.is_string()) {
+        return iequal(item.get<std::string>(), wanted.get<std::string>());
+      }
+      return value_matches(item, wanted);
+    });
   }
   if (wanted.is_object()) {
     if (!field.is_string()) return false;
@@ -125,7 +137,96 @@ bool filter_matches(const json& filter, const json& linode) {
   return true;
 }
 
+// The catalogue: real ids (Linode API v4 "List regions" / "List images" / "List types").
+struct RegionEntry {
+  const char* id;
+  const char* country;
+};
+constexpr RegionEntry kRegions[] = {
+    {"us-east", "us"}, {"us-central", "us"}, {"us-west", "us"},      {"us-southeast", "us"},
+    {"us-iad", "us"},  {"us-ord", "us"},     {"us-lax", "us"},       {"us-mia", "us"},
+    {"us-sea", "us"},  {"ca-central", "ca"}, {"eu-west", "gb"},      {"eu-central", "de"},
+    {"fr-par", "fr"},  {"nl-ams", "nl"},     {"se-sto", "se"},       {"it-mil", "it"},
+    {"ap-west", "in"}, {"ap-south", "sg"},   {"ap-northeast", "jp"}, {"ap-southeast", "au"},
+    {"jp-osa", "jp"},  {"br-gru", "br"},     {"id-cgk", "id"},       {"in-maa", "in"},
+};
+constexpr const char* kImages[] = {"linode/ubuntu24.04", "linode/ubuntu22.04", "linode/ubuntu20.04",
+                                   "linode/debian12",    "linode/debian11",    "linode/almalinux9",
+                                   "linode/rocky9",      "linode/fedora40"};
+constexpr const char* kTypes[] = {"g6-nanode-1",     "g6-standard-1",  "g6-standard-2",
+                                  "g6-standard-4",   "g6-standard-6",  "g6-standard-8",
+                                  "g6-dedicated-2",  "g6-dedicated-4", "g6-dedicated-8",
+                                  "g6-dedicated-16", "g7-highmem-1",   "g7-highmem-2"};
+
+json region_json(const std::string& id, const char* country, const Account& account) {
+  json capabilities = {"Linodes",        "Backups", "NodeBalancers", "Block Storage",
+                       "Cloud Firewall", "Vlans",   "VPCs",          "Managed Databases"};
+  if (!account.regions_without_metadata.count(id)) capabilities.push_back("Metadata");
+  return {{"id", id},
+          {"label", id},
+          {"country", country},
+          {"capabilities", capabilities},
+          {"status", "ok"},
+          {"site_type", "core"},
+          {"resolvers", {{"ipv4", "192.0.2.1,192.0.2.2"}, {"ipv6", "2001:db8::1"}}}};
+}
+
+json image_json(const std::string& id, const Account& account) {
+  json capabilities = json::array();
+  if (!account.images_without_cloud_init.count(id)) capabilities.push_back("cloud-init");
+  return {{"id", id},
+          {"label", id.substr(id.find('/') + 1)},
+          {"vendor", "Linode"},
+          {"type", "manual"},
+          {"is_public", true},
+          {"deprecated", false},
+          {"status", "available"},
+          {"size", 2500},
+          {"created_by", "linode"},
+          {"capabilities", capabilities},
+          {"eol", nullptr},
+          {"expiry", nullptr}};
+}
+
+json type_json(const std::string& id) {
+  return {{"id", id},
+          {"label", id},
+          {"class", id.find("dedicated") != std::string::npos ? "dedicated" : "standard"},
+          {"vcpus", 2},
+          {"memory", 4096},
+          {"disk", 81920},
+          {"transfer", 4000},
+          {"price", {{"hourly", 0.036}, {"monthly", 24.0}}}};
+}
+
+// "linodes:read_write firewall:read_only" or "*": may the token do this on `area`?
+bool scope_allows(const std::string& scopes, const std::string& area, bool write) {
+  std::string token;
+  std::vector<std::string> list;
+  for (char c : scopes + " ") {
+    if (c == ' ' || c == ',') {
+      if (!token.empty()) list.push_back(std::exchange(token, {}));
+    } else {
+      token += c;
+    }
+  }
+  return std::any_of(list.begin(), list.end(), [&](const std::string& scope) {
+    return scope == "*" || scope == area + ":read_write" ||
+           (!write && scope == area + ":read_only");
+  });
+}
+
+bool looks_like_cloud_config(const std::string& text) {
+  return text.rfind("#cloud-config", 0) == 0;
+}
+
 }  // namespace
+
+bool FakeApi::user_data_reaches(const FakeInstance& instance) const {
+  if (!instance.user_data) return true;
+  if (options_.account.regions_without_metadata.count(instance.region)) return false;
+  return !(instance.image && options_.account.images_without_cloud_init.count(*instance.image));
+}
 
 bool FakeApi::valid_label(const std::string& label) {
   if (label.size() < 3 || label.size() > 64) return false;
@@ -173,8 +274,13 @@ std::optional<std::string> FakeApi::base64_decode(const std::string& text) {
 }
 
 std::string FakeApi::status_of(const FakeInstance& instance) const {
-  const double age =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - instance.created_at).count();
+  const auto now = std::chrono::steady_clock::now();
+  if (instance.deleted_at) return "deleting";
+  if (instance.shutdown_at) {
+    const double since = std::chrono::duration<double>(now - *instance.shutdown_at).count();
+    return since < options_.shutdown_seconds ? "shutting_down" : "offline";
+  }
+  const double age = std::chrono::duration<double>(now - instance.created_at).count();
   if (age >= options_.boot_seconds) return "running";
   return age < options_.boot_seconds / 3 ? "provisioning" : "booting";
 }
@@ -265,6 +371,7 @@ Reply FakeApi::handle(const std::string& method, const std::string& target,
   const auto query =
       parse_query(question == std::string::npos ? std::string() : target.substr(question + 1));
   ++total_requests_;
+  purge_deleted();
   Reply reply;
   if (path.rfind("/__fake/", 0) == 0) {
     reply = handle_control(method, path, body);
@@ -284,6 +391,8 @@ Reply FakeApi::handle(const std::string& method, const std::string& target,
     } else if (faults_.server_errors > 0) {
       --faults_.server_errors;
       reply = error_reply(faults_.server_error_status, "Please try again later");
+    } else if (auto refused = refuse_by_scope(method, path.substr(3))) {
+      reply = std::move(*refused);
     } else {
       reply = handle_api(method, path.substr(3), query, x_filter, body);
     }
@@ -291,8 +400,9 @@ Reply FakeApi::handle(const std::string& method, const std::string& target,
   std::string route = method + " " + path;
   // Route keys use templates so counters stay small: /v4/linode/instances/{id}[/ips].
   if (path.rfind("/v4/linode/instances/", 0) == 0) {
+    const size_t slash = path.find('/', std::string("/v4/linode/instances/").size());
     route = method + " /v4/linode/instances/{id}" +
-            (path.size() > 4 && path.substr(path.size() - 4) == "/ips" ? "/ips" : "");
+            (slash == std::string::npos ? std::string() : path.substr(slash));
   }
   ++requests_by_route_[route];
   ++responses_by_status_[reply.action == Reply::Action::kRespond ? std::to_string(reply.status)
@@ -305,27 +415,25 @@ Reply FakeApi::handle_api(const std::string& method, const std::string& path,
                           const std::string& x_filter, const std::string& body) {
   if (path == "/linode/instances") {
     if (method == "GET") return list(query, x_filter);
-    if (method == "POST") return create(body, /*from_api=*/true);
+    if (method == "POST") {
+      if (auto refused = refuse_by_create_rate()) return std::move(*refused);
+      return create(body, /*from_api=*/true);
+    }
     return error_reply(405, "Method not allowed");
   }
   const std::string prefix = "/linode/instances/";
-  if (path.rfind(prefix, 0) != 0) return error_reply(404, "Not found");
+  if (path.rfind(prefix, 0) != 0) return catalogue(method, path);
   std::string rest = path.substr(prefix.size());
-  bool ips = false;
-  if (rest.size() > 4 && rest.substr(rest.size() - 4) == "/ips") {
-    ips = true;
-    rest.resize(rest.size() - 4);
+  std::string action;
+  if (const size_t slash = rest.find('/'); slash != std::string::npos) {
+    action = rest.substr(slash + 1);
+    rest.resize(slash);
   }
   const auto id = parse_int(rest);
   if (!id) return error_reply(404, "Not found");
   auto it = instances_.find(*id);
   if (it == instances_.end()) return error_reply(404, "Not found");
-  if (ips) {
-    if (method != "GET") return error_reply(405, "Method not allowed");
-    Reply reply;
-    reply.body = ips_json(it->second);
-    return reply;
-  }
+  if (!action.empty()) return instance_action(method, it->second, action);
   if (method == "GET") {
     Reply reply;
     reply.body = linode_json(it->second);
@@ -336,11 +444,162 @@ Reply FakeApi::handle_api(const std::string& method, const std::string& path,
       --faults_.fail_deletes;
       return error_reply(faults_.fail_delete_status, "Please try again later");
     }
-    if (it->second.hook_pid > 0) deleted_hooks_.push_back(it->second.hook_pid);
-    instances_.erase(it);
+    if (it->second.hook_pid > 0) deleted_hooks_.push_back(std::exchange(it->second.hook_pid, 0));
+    if (options_.delete_seconds > 0) {
+      if (!it->second.deleted_at) it->second.deleted_at = std::chrono::steady_clock::now();
+    } else {
+      instances_.erase(it);
+    }
     return Reply{};  // {} as the spec says
   }
   return error_reply(405, "Method not allowed");
+}
+
+void FakeApi::purge_deleted() {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto it = instances_.begin(); it != instances_.end();) {
+    const bool gone = it->second.deleted_at &&
+                      std::chrono::duration<double>(now - *it->second.deleted_at).count() >=
+                          options_.delete_seconds;
+    it = gone ? instances_.erase(it) : std::next(it);
+  }
+}
+
+std::optional<Reply> FakeApi::refuse_by_scope(const std::string& method,
+                                              const std::string& path) const {
+  const bool write = method != "GET";
+  std::string area;
+  if (path.rfind("/linode/instances", 0) == 0) area = "linodes";
+  if (path.rfind("/networking/firewalls", 0) == 0) area = "firewall";
+  if (area.empty() || scope_allows(options_.account.token_scopes, area, write)) return std::nullopt;
+  // The API's answer to a token without the scope an operation needs.
+  return error_reply(403, "Your OAuth token is not authorized to use this endpoint.");
+}
+
+std::optional<Reply> FakeApi::refuse_by_create_rate() {
+  if (options_.create_rate_limit <= 0) return std::nullopt;
+  const auto now = std::chrono::steady_clock::now();
+  const auto window = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(options_.create_rate_window_seconds));
+  while (!create_arrivals_.empty() && create_arrivals_.front() + window <= now) {
+    create_arrivals_.pop_front();
+  }
+  if (create_arrivals_.size() < static_cast<size_t>(options_.create_rate_limit)) {
+    create_arrivals_.push_back(now);
+    return std::nullopt;
+  }
+  const double wait =
+      std::chrono::duration<double>(create_arrivals_.front() + window - now).count();
+  const auto seconds = static_cast<long>(std::ceil(wait));
+  Reply reply = error_reply(429, "Too many requests");
+  reply.headers = {{"Retry-After", std::to_string(seconds)},
+                   {"X-RateLimit-Limit", std::to_string(options_.create_rate_limit)},
+                   {"X-RateLimit-Remaining", "0"},
+                   {"X-RateLimit-Reset", std::to_string(std::time(nullptr) + seconds)}};
+  return reply;
+}
+
+Reply FakeApi::instance_action(const std::string& method, FakeInstance& instance,
+                               const std::string& action) {
+  if (action == "ips") {
+    if (method != "GET") return error_reply(405, "Method not allowed");
+    Reply reply;
+    reply.body = ips_json(instance);
+    return reply;
+  }
+  if (action == "shutdown") {
+    if (method != "POST") return error_reply(405, "Method not allowed");
+    const std::string status = status_of(instance);
+    // An instance with an action under way refuses another one ("Linode busy.", the API's
+    // answer seen in linode/linode-cli issue 17).
+    if (status == "provisioning" || status == "booting" || status == "deleting") {
+      return error_reply(400, "Linode busy.");
+    }
+    if (!instance.shutdown_at) {
+      instance.shutdown_at = std::chrono::steady_clock::now();
+      // The ACPI shutdown stops the bridge's processes gracefully (SIGTERM, then SIGKILL after
+      // a grace period, as systemd would).
+      if (instance.hook_pid > 0) deleted_hooks_.push_back(std::exchange(instance.hook_pid, 0));
+    }
+    return Reply{};
+  }
+  return error_reply(404, "Not found");
+}
+
+Reply FakeApi::catalogue(const std::string& method, const std::string& path) {
+  if (method != "GET") return error_reply(405, "Method not allowed");
+  const auto& account = options_.account;
+  Reply reply;
+  if (path == "/regions") {
+    json data = json::array();
+    for (const auto& region : kRegions)
+      data.push_back(region_json(region.id, region.country, account));
+    reply.body = {{"data", data}, {"page", 1}, {"pages", 1}, {"results", data.size()}};
+    return reply;
+  }
+  if (path.rfind("/regions/", 0) == 0) {
+    const std::string id = path.substr(9);
+    for (const auto& region : kRegions) {
+      if (id == region.id) {
+        reply.body = region_json(region.id, region.country, account);
+        return reply;
+      }
+    }
+    return error_reply(404, "Not found");
+  }
+  if (path.rfind("/images/", 0) == 0) {
+    const std::string id = path.substr(8);
+    if (std::find(std::begin(kImages), std::end(kImages), id) == std::end(kImages)) {
+      return error_reply(404, "Not found");
+    }
+    reply.body = image_json(id, account);
+    return reply;
+  }
+  if (path.rfind("/linode/types/", 0) == 0) {
+    const std::string id = path.substr(14);
+    if (std::find(std::begin(kTypes), std::end(kTypes), id) == std::end(kTypes)) {
+      return error_reply(404, "Not found");
+    }
+    reply.body = type_json(id);
+    return reply;
+  }
+  if (path.rfind("/networking/firewalls/", 0) == 0) {
+    const auto id = parse_int(path.substr(22));
+    if (!id || !account.firewalls.count(*id)) return error_reply(404, "Not found");
+    reply.body = {{"id", *id},
+                  {"label", "firewall" + std::to_string(*id)},
+                  {"status", "enabled"},
+                  {"tags", json::array()},
+                  {"rules",
+                   {{"inbound", json::array()},
+                    {"outbound", json::array()},
+                    {"inbound_policy", "DROP"},
+                    {"outbound_policy", "ACCEPT"}}}};
+    return reply;
+  }
+  if (path == "/profile") {
+    reply.body = {{"username", "fake-user"},          {"email", "fake-user@example.invalid"},
+                  {"restricted", account.restricted}, {"timezone", "UTC"},
+                  {"two_factor_auth", false},         {"uid", 1234}};
+    reply.headers = {{"X-OAuth-Scopes", account.token_scopes}};
+    return reply;
+  }
+  if (path == "/profile/grants") {
+    if (!account.restricted) {
+      reply.status = 204;  // "This is an unrestricted User, and therefore has no grants"
+      reply.body = nullptr;
+      return reply;
+    }
+    reply.body = {{"global",
+                   {{"add_linodes", account.grant_add_linodes},
+                    {"add_firewalls", false},
+                    {"add_images", false},
+                    {"account_access", nullptr}}},
+                  {"linode", json::array()},
+                  {"firewall", json::array()}};
+    return reply;
+  }
+  return error_reply(404, "Not found");
 }
 
 Reply FakeApi::list(const std::map<std::string, std::string>& query, const std::string& x_filter) {
@@ -390,6 +649,14 @@ Reply FakeApi::create(const std::string& body_text, bool from_api) {
     return it->get<std::string>();
   };
   FakeInstance instance;
+  if (from_api && options_.account.restricted) {
+    if (!options_.account.grant_add_linodes) return error_reply(403, "Unauthorized");
+    // "You must be an unrestricted User in order to add or modify Tags" (Linode API v4, Tags).
+    if (body.contains("tags") && body.at("tags").is_array() && !body.at("tags").empty()) {
+      return error_reply(403, "You must be an unrestricted User in order to add or modify Tags",
+                         "tags");
+    }
+  }
   auto region = string_field("region");
   if (!region || region->empty()) return error_reply(400, "region is required", "region");
   auto type = string_field("type");
@@ -486,6 +753,68 @@ Reply FakeApi::create(const std::string& body_text, bool from_api) {
   return reply;
 }
 
+// GET /__fake/instances/{id}/user_data: exactly what cloud-init on that instance would read,
+// so a test can check that whoever sent it encoded it once (the real API accepts any base64,
+// a double-encoded document included, and the bridge then never installs anything).
+Reply FakeApi::user_data_view(const std::string& path) {
+  std::string rest = path.substr(std::string("/__fake/instances/").size());
+  const size_t slash = rest.find('/');
+  if (slash == std::string::npos || rest.substr(slash) != "/user_data") {
+    return error_reply(404, "Not found");
+  }
+  const auto id = parse_int(rest.substr(0, slash));
+  auto it = id ? instances_.find(*id) : instances_.end();
+  if (it == instances_.end()) return error_reply(404, "Not found");
+  const FakeInstance& instance = it->second;
+  Reply reply;
+  reply.body = {
+      {"id", instance.id},
+      {"label", instance.label},
+      {"user_data", instance.user_data ? json(*instance.user_data) : json()},
+      {"cloud_config", instance.user_data && looks_like_cloud_config(*instance.user_data)},
+      {"double_encoded", false},
+      {"reaches_cloud_init", user_data_reaches(instance)}};
+  if (instance.user_data) {
+    std::string compact;
+    for (char c : *instance.user_data) {
+      if (c != '\n' && c != '\r') compact += c;
+    }
+    if (auto twice = base64_decode(compact); twice && looks_like_cloud_config(*twice)) {
+      reply.body["double_encoded"] = true;
+    }
+  }
+  return reply;
+}
+
+Reply FakeApi::update_account(const json& body) {
+  Account& account = options_.account;
+  try {
+    if (body.contains("regions_without_metadata")) {
+      account.regions_without_metadata =
+          body.at("regions_without_metadata").get<std::set<std::string>>();
+    }
+    if (body.contains("images_without_cloud_init")) {
+      account.images_without_cloud_init =
+          body.at("images_without_cloud_init").get<std::set<std::string>>();
+    }
+    account.restricted = body.value("restricted", account.restricted);
+    account.grant_add_linodes = body.value("grant_add_linodes", account.grant_add_linodes);
+    account.token_scopes = body.value("token_scopes", account.token_scopes);
+    if (body.contains("firewalls"))
+      account.firewalls = body.at("firewalls").get<std::set<int64_t>>();
+  } catch (const json::exception& e) {
+    return error_reply(400, std::string("bad account value: ") + e.what());
+  }
+  Reply reply;
+  reply.body = {{"regions_without_metadata", account.regions_without_metadata},
+                {"images_without_cloud_init", account.images_without_cloud_init},
+                {"restricted", account.restricted},
+                {"grant_add_linodes", account.grant_add_linodes},
+                {"token_scopes", account.token_scopes},
+                {"firewalls", account.firewalls}};
+  return reply;
+}
+
 Reply FakeApi::handle_control(const std::string& method, const std::string& path,
                               const std::string& body_text) {
   Reply reply;
@@ -495,6 +824,7 @@ Reply FakeApi::handle_control(const std::string& method, const std::string& path
     reply.body = {{"instances", list}};
     return reply;
   }
+  if (path.rfind("/__fake/instances/", 0) == 0 && method == "GET") return user_data_view(path);
   if (path == "/__fake/stats" && method == "GET") {
     reply.body = {{"requests", total_requests_},
                   {"by_route", requests_by_route_},
@@ -532,6 +862,7 @@ Reply FakeApi::handle_control(const std::string& method, const std::string& path
                   {"fail_delete_status", faults_.fail_delete_status}};
     return reply;
   }
+  if (path == "/__fake/account" && method == "POST") return update_account(body);
   if (path == "/__fake/seed" && method == "POST") {
     // Bulk-create instances without going through faults (e.g. 1,200 for pagination tests).
     const int count = body.value("count", 0);

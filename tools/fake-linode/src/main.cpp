@@ -133,6 +133,14 @@ struct Server {
         auto it = api.instances().find(id);
         if (it == api.instances().end()) return;  // deleted before it "booted"
         FakeInstance& instance = it->second;
+        if (instance.shutdown_at || instance.deleted_at) return;  // stopped before it booted
+        if (!api.user_data_reaches(instance)) {
+          spdlog::info(
+              "fake-linode: instance {} ({}) never receives its user data (region {} without "
+              "Metadata or image without cloud-init): no hook, the bridge never joins",
+              instance.label, instance.id, instance.region);
+          return;
+        }
         const std::string command = substitute(on_create, {{"label", instance.label},
                                                            {"id", std::to_string(instance.id)},
                                                            {"private_ip", instance.private_ip},
@@ -186,7 +194,7 @@ asio::awaitable<void> session(tcp::socket socket, Server& server) {
       response.set(http::field::content_type, "application/json");
       for (const auto& [name, value] : reply.headers) response.set(name, value);
       response.keep_alive(request.keep_alive());
-      response.body() = reply.body.dump();
+      if (reply.status != 204) response.body() = reply.body.dump();
       response.prepare_payload();
       co_await http::async_write(socket, response, asio::use_awaitable);
       if (!response.keep_alive()) co_return;
@@ -225,6 +233,34 @@ int run(int argc, char** argv) {
                  "{public_ip} are substituted; SIGTERM'd when the instance is deleted");
   app.add_option("--hook-delay", hook_delay, "seconds from create to starting --on-create")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--shutdown-seconds", options.shutdown_seconds,
+                 "seconds an instance stays shutting_down after POST .../shutdown (default 0.5)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--delete-seconds", options.delete_seconds,
+                 "seconds a deleted instance still lists as deleting (default 0: gone at once)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--create-rate-limit", options.create_rate_limit,
+                 "creates allowed per --create-rate-window, 429 past it (default 20, as Linode; "
+                 "0 = unlimited)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--create-rate-window", options.create_rate_window_seconds,
+                 "window of --create-rate-limit in seconds (default 15)")
+      ->check(CLI::PositiveNumber);
+  std::vector<std::string> no_metadata, no_cloud_init;
+  std::vector<int64_t> firewalls;
+  app.add_option("--region-without-metadata", no_metadata,
+                 "this region lacks the Metadata capability (repeatable)");
+  app.add_option("--image-without-cloud-init", no_cloud_init,
+                 "this image lacks the cloud-init capability (repeatable)");
+  app.add_flag("--restricted", options.account.restricted,
+               "the token's user is restricted (cannot tag; see --no-add-linodes)");
+  bool no_add_linodes = false;
+  app.add_flag("--no-add-linodes", no_add_linodes,
+               "a restricted user without the add_linodes grant (cannot create)");
+  app.add_option("--token-scopes", options.account.token_scopes,
+                 "the token's OAuth scopes (X-OAuth-Scopes), e.g. 'linodes:read_only'; "
+                 "default '*'");
+  app.add_option("--firewall", firewalls, "a firewall id that exists (repeatable)");
   app.add_option("--fault-429", faults.rate_limit, "answer the next N API requests with 429");
   app.add_option("--retry-after", faults.retry_after_seconds, "Retry-After seconds for 429s");
   app.add_option("--fault-5xx", faults.server_errors, "answer the next N API requests with 503");
@@ -234,8 +270,11 @@ int run(int argc, char** argv) {
   app.add_option("--fail-deletes", faults.fail_deletes, "the next N DELETEs fail with 500");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error");
   CLI11_PARSE(app, argc, argv);
-  options.ip_block = ip_block >= 0 ? ip_block
-                                   : static_cast<int>(std::random_device{}() % 200);
+  options.account.regions_without_metadata = {no_metadata.begin(), no_metadata.end()};
+  options.account.images_without_cloud_init = {no_cloud_init.begin(), no_cloud_init.end()};
+  options.account.firewalls = {firewalls.begin(), firewalls.end()};
+  options.account.grant_add_linodes = !no_add_linodes;
+  options.ip_block = ip_block >= 0 ? ip_block : static_cast<int>(std::random_device{}() % 200);
 
   auto logger = spdlog::stderr_color_mt("fake-linode");
   spdlog::set_default_logger(logger);

@@ -39,19 +39,45 @@ struct ClientConfig {
   std::optional<std::string> ca_file;  // PEM bundle to trust instead of the system store
   double reconnect_initial_seconds = 1;
   double reconnect_max_seconds = 30;
+  // Liveness (XEP-0199): the client pings the server every ping_interval_seconds; a ping not
+  // answered within ping_timeout_seconds means the connection is dead (kDisconnected, then a
+  // reconnect with backoff). A ping_interval_seconds or ping_timeout_seconds <= 0 turns pings
+  // off.
+  double ping_interval_seconds = 15;
+  double ping_timeout_seconds = 10;
 };
 
 // One bridge's stats as published in its presence. A field that is missing or malformed is
 // std::nullopt ("unknown"), never NaN. Stats not modelled below are kept verbatim in `other`.
+// Names and meanings follow jitsi-videobridge's VideobridgeStatisticsShim.kt (what JVB
+// publishes) and jicofo's Bridge.kt (what Jicofo reads: stress_level, drain, graceful_shutdown,
+// shutting_down, healthy, region, version...). Numbers come in Java's formats ("0.0",
+// "1.0E-4", "NaN"); NaN and infinities are unknown. Booleans: "true"/"false" in any case,
+// "1"/"0".
 struct BridgeStats {
-  std::optional<double> stress_level;   // finite, >= 0
-  std::optional<int64_t> participants;  // >= 0
-  std::optional<int64_t> conferences;   // >= 0
-  std::optional<bool> drain;
-  std::optional<bool> graceful_shutdown;  // also filled from "shutting_down"
+  std::optional<double> stress_level;        // finite, >= 0
+  std::optional<int64_t> participants;       // >= 0; JVB counts relayed (octo) endpoints too
+  std::optional<int64_t> conferences;        // >= 0
+  std::optional<bool> drain;                 // no new conference (Jicofo still adds participants)
+  std::optional<bool> graceful_shutdown;     // JVB's GRACEFUL_SHUTDOWN ("graceful_shutdown")
+  std::optional<bool> shutting_down;         // JVB's SHUTTING_DOWN ("shutting_down")
+  std::optional<bool> healthy;               // JVB's own health check ("healthy")
+  std::optional<int64_t> local_endpoints;    // >= 0, endpoints connected to this bridge
+  std::optional<int64_t> relayed_endpoints;  // >= 0, "octo_endpoints": relayed from others
   std::optional<std::string> region;
   std::optional<std::string> version;
   std::map<std::string, std::string> other;
+
+  // Either shutdown phase: true when graceful_shutdown or shutting_down is true, false when at
+  // least one is known and neither is true, unknown when both are unknown.
+  std::optional<bool> shutdown_in_progress() const;
+  // Participants connected to this bridge: `local_endpoints` when published, else
+  // participants - relayed_endpoints when both are known, else `participants` when the bridge
+  // publishes no relay stat at all; unknown when participants and local_endpoints are unknown.
+  std::optional<int64_t> local_participants() const;
+  // True when the bridge takes no new conference in Jicofo's eyes: drain, either shutdown
+  // phase, or healthy = false (jicofo BridgeSelector.kt). Unknown stats count as "takes".
+  bool refuses_new_conferences() const;
 
   bool operator==(const BridgeStats&) const = default;
 };
@@ -67,7 +93,8 @@ std::optional<BridgeStats> parse_presence(std::string_view presence_xml);
 struct Event {
   enum class Type {
     kConnected,     // logged in and joined the brewery (after every (re)connect)
-    kDisconnected,  // connection lost or refused; `message` says why in one sentence
+    kDisconnected,  // connection lost, refused or silent (unanswered XMPP ping); `message`
+                    // says why in one sentence
     kJoined,        // a bridge (an occupant with colibri stats) appeared; `stats` filled
     kStats,         // a known bridge published new stats
     kLeft,          // a bridge sent unavailable presence (never synthesised on disconnect)
