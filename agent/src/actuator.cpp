@@ -69,16 +69,14 @@ void Actuator::act(const scaling::Decision& decision,
     if (bridge) remove(*bridge, del.reason);
   }
   // Creates last: a boot that failed in this very decision counts before anything is bought.
-  const int max_failed = d_.config.scaling.max_failed_boots;
-  const bool suspended = max_failed > 0 && d_.fleet.consecutive_failed_boots() >= max_failed;
-  if (suspended && !suspension_logged_) {
-    spdlog::error(
-        "creation suspended: {} boots in a row never joined the brewery (ctl resume, a config "
-        "reload or a bridge that joins resumes it)",
-        d_.fleet.consecutive_failed_boots());
+  const std::optional<std::string> blocked =
+      d_.creation_blocked ? d_.creation_blocked() : std::nullopt;
+  if (blocked && decision.create_count() > 0 && *blocked != block_logged_) {
+    spdlog::error("{}", *blocked);  // once per distinct reason
+    block_logged_ = *blocked;
   }
-  suspension_logged_ = suspended;
-  if (suspended) return;
+  if (!blocked) block_logged_.clear();
+  if (blocked) return;
   bool refused = false;
   for (const auto& create : decision.creates) {
     for (int i = 0; i < create.count && !refused; ++i) {
@@ -115,9 +113,10 @@ void Actuator::on_created(const std::string& label,
     return;
   }
   const linode::Error& error = result.error();
+  // Only "Label must be unique" means the label may exist; any other 400 is a plain error.
   const bool ambiguous = error.kind == linode::ErrorKind::kAmbiguous ||
                          error.kind == linode::ErrorKind::kTransport ||
-                         (error.kind == linode::ErrorKind::kBadRequest && error.field == "label");
+                         linode::is_label_taken(error);
   if (ambiguous) {
     spdlog::warn("creating bridge {} got no clear answer ({}); looking it up by label", label,
                  error.message());
@@ -259,6 +258,7 @@ void Actuator::remove(Bridge& bridge, scaling::Reason reason) {
                   to_string(bridge.state));
     return;
   }
+  if (failed && d_.on_failed_boot) d_.on_failed_boot(bridge.name);  // counted once per label
   bridge.delete_in_flight = true;
   count(ScalingAction::kDelete, reason);
   spdlog::info("deleting bridge {} (Linode {}, reason {})", bridge.name, *bridge.linode_id,

@@ -99,7 +99,10 @@ void Fleet::settle(Bridge& bridge) {
   const Lifecycle want =
       bridge.managed && !bridge.in_brewery ? Lifecycle::kProvisioning : Lifecycle::kReady;
   if (want == bridge.state) return;
-  if (bridge.managed && want == Lifecycle::kReady) consecutive_failed_boots_ = 0;  // a boot worked
+  if (bridge.managed && want == Lifecycle::kReady) {
+    consecutive_failed_boots_ = 0;  // a boot worked
+    ++boots_joined_;
+  }
   move(bridge, want);
 }
 

@@ -164,6 +164,7 @@ struct Metrics::Impl {
   prometheus::Counter& drain_timeouts;
   prometheus::Gauge& consecutive_failed_boots;
   prometheus::Gauge& creation_suspended;
+  prometheus::Gauge& preflight_ok;
 
   std::mutex mutex;  // guards the maps and optional series below
   std::map<std::string, prometheus::Gauge*> state_series;
@@ -272,7 +273,10 @@ Metrics::Impl::Impl(const MetricsOptions& options)
                                      "a bridge joins, on reload and on ctl resume).")),
       creation_suspended(gauge(*registry, "creation_suspended",
                                "1 while creation is suspended after scaling.max_failed_boots "
-                               "failed boots in a row.")) {
+                               "failed boots in a row.")),
+      preflight_ok(gauge(*registry, "preflight_ok",
+                         "1 while the Linode preflight (region, image, type, firewall, token) "
+                         "passes; 0 while it reports problems and no bridge is created.")) {
   state_file_ok.Set(1);
   build_info.Add({{"version", safe_label(options.version)}}).Set(1);
   for (std::string_view state : kBridgeStates) {
@@ -404,5 +408,7 @@ void Metrics::set_failed_boots(int consecutive, bool suspended) {
   impl_->consecutive_failed_boots.Set(consecutive);
   impl_->creation_suspended.Set(suspended ? 1 : 0);
 }
+
+void Metrics::set_preflight_ok(bool ok) { impl_->preflight_ok.Set(ok ? 1 : 0); }
 
 }  // namespace agent

@@ -4,6 +4,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include "agent/linode_preflight.h"
+
 namespace agent {
 
 namespace {
@@ -23,10 +25,14 @@ Reconciler::Reconciler(Config config, bool dry_run, Deps deps)
     : config_(std::move(config)),
       deps_(std::move(deps)),
       state_(StateStore(config_.state_file), deps_.metrics),
+      breaker_(config_.scaling.max_failed_boots),
+      preflight_(deps_.io, deps_.clock, deps_.linode),
       fleet_(rules_for(config_)),
       pool_(config_, deps_.linode, state_, deps_.io),
       actuator_(Actuator::Deps{config_, fleet_, pool_, deps_.drains, state_, deps_.clock,
-                               deps_.metrics, manual_drains_},
+                               deps_.metrics, manual_drains_,
+                               [this](const std::string& label) { on_failed_boot(label); },
+                               [this] { return creation_blocked(); }},
                 dry_run) {
   state_.set_before_save([this](PersistentState& state) {
     if (schedule_) state.schedule_events = schedule::events_to_json(schedule_->runtime_events());
@@ -39,6 +45,11 @@ Reconciler::Reconciler(Config config, bool dry_run, Deps deps)
 bool Reconciler::start() {
   state_.load();
   if (!load_schedule()) return false;
+  breaker_.from_json(state_.data().failed_boots);
+  if (auto sentence = breaker_.sentence()) {
+    spdlog::error("{} (restored from {})", *sentence, config_.state_file);
+  }
+  preflight_.start(linode_preflight_request(config_.linode));
   const MonoTime now = deps_.clock.mono_now();
   const WallTime wall_now = deps_.clock.wall_now();
   for (const auto& drain : state_.data().drains) {
@@ -83,6 +94,9 @@ void Reconciler::reload(const Config& fresh) {
   config_.schedule = fresh.schedule;
   fleet_.set_rules(rules_for(config_));
   fleet_.reset_failed_boots();  // a reload may have fixed what made boots fail
+  breaker_.set_max(config_.scaling.max_failed_boots);
+  reset_breaker("the configuration was reloaded");
+  preflight_.start(linode_preflight_request(config_.linode));
   load_schedule();
   if (policy_changed) policy_.reset();
   spdlog::info("SIGHUP: configuration reloaded from {} ({})", config_.path, describe_bounds());
@@ -91,6 +105,43 @@ void Reconciler::reload(const Config& fresh) {
 void Reconciler::stop() {
   stopping_ = true;
   actuator_.stop();
+  preflight_.stop();
+}
+
+// ---- issue 16: the failed-boot breaker and the runtime preflight ----------------------------
+
+void Reconciler::on_failed_boot(const std::string& label) {
+  const bool was_suspended = breaker_.suspended();
+  if (!breaker_.on_failed(label, deps_.clock.wall_now())) return;
+  state_.data().failed_boots = breaker_.to_json();
+  state_.save();
+  if (!was_suspended && breaker_.suspended()) {
+    spdlog::error("{}", *breaker_.sentence());
+    actuator_.block_logged(*breaker_.sentence());  // once, not again when a create is skipped
+  }
+}
+
+void Reconciler::sync_breaker() {
+  if (fleet_.boots_joined() == boots_joined_seen_) return;
+  boots_joined_seen_ = fleet_.boots_joined();
+  reset_breaker("a new bridge joined the brewery");
+}
+
+void Reconciler::reset_breaker(const char* why) {
+  if (breaker_.count() == 0) return;
+  spdlog::info("failed-boot count ({} in a row) reset: {}{}", breaker_.count(), why,
+               breaker_.suspended() ? "; creation resumes" : "");
+  breaker_.reset();
+  state_.data().failed_boots = breaker_.to_json();
+  state_.save();
+}
+
+std::optional<std::string> Reconciler::creation_blocked() const {
+  if (auto sentence = breaker_.sentence()) return sentence;
+  if (auto reason = preflight_.blocking_reason()) {
+    return "creation stopped: " + *reason + " (observation and drains go on)";
+  }
+  return std::nullopt;
 }
 
 // ---- observation: the brewery -------------------------------------------------------------
@@ -132,6 +183,7 @@ void Reconciler::on_brewery_event(const xmpp::Event& event) {
       break;
   }
   write_notes(notes);
+  sync_breaker();
 }
 
 void Reconciler::write_notes(const Notes& notes) const {
@@ -165,7 +217,9 @@ void Reconciler::tick() {
 // One period, one straight path.
 void Reconciler::period(linode::Result<std::vector<linode::Instance>> listed) {
   state_.retry_if_unsaved();  // a state file that failed to save is retried every period
+  preflight_.poll();          // retried with backoff while it reports problems
   observe(listed);
+  sync_breaker();
 
   const MonoTime now = deps_.clock.mono_now();
   const WallTime wall_now = deps_.clock.wall_now();
@@ -253,7 +307,7 @@ scaling::Snapshot Reconciler::snapshot(MonoTime now, WallTime wall_now) const {
   if (state_.data().pinned) snapshot.overrides.pinned = *state_.data().pinned;
   for (const auto& name : manual_drains_) snapshot.overrides.drain_requests.push_back(name);
   snapshot.bridges = fleet_.views(now, wall_now);
-  snapshot.failed_boots = fleet_.consecutive_failed_boots();
+  snapshot.failed_boots = breaker_.count();
   return snapshot;
 }
 
@@ -336,9 +390,14 @@ StatusView Reconciler::status_view(bool with_schedule) const {
   view.dry_run = actuator_.dry_run();
   view.state_file_ok = state_.ok();
   view.state_file_error = state_.error();
-  view.consecutive_failed_boots = fleet_.consecutive_failed_boots();
-  view.creation_suspended = config_.scaling.max_failed_boots > 0 &&
-                            view.consecutive_failed_boots >= config_.scaling.max_failed_boots;
+  view.consecutive_failed_boots = breaker_.count();
+  view.creation_suspended = breaker_.suspended();
+  view.creation_suspended_reason = breaker_.sentence();
+  view.preflight_ok = preflight_.ok();
+  for (const auto& problem : preflight_.problems()) {
+    view.preflight_problems.push_back(problem.key_path + ": " + problem.sentence);
+  }
+  if (!preflight_.answered()) view.preflight_problems.push_back(*preflight_.blocking_reason());
   if (!effective_.window.empty()) view.schedule_min = effective_.config.min_bridges;
   view.window = effective_.window;
   if (with_schedule) view.schedule = schedule_status(3);
@@ -357,7 +416,10 @@ void Reconciler::request_tick() {
 
 void Reconciler::set_paused(bool paused) {
   state_.data().paused = paused;
-  if (!paused) fleet_.reset_failed_boots();  // ctl resume also resumes a suspended creation
+  if (!paused) {
+    fleet_.reset_failed_boots();  // ctl resume also resumes a suspended creation
+    reset_breaker("ctl resume");
+  }
   state_.save();
   spdlog::info("ctl: scaling {}", paused ? "paused" : "resumed");
   publish();

@@ -48,6 +48,9 @@ json status_json(const StatusView& view) {
           {"state_file_error", or_null(view.state_file_error)},
           {"consecutive_failed_boots", view.consecutive_failed_boots},
           {"creation_suspended", view.creation_suspended},
+          {"creation_suspended_reason", or_null(view.creation_suspended_reason)},
+          {"preflight_ok", view.preflight_ok},
+          {"preflight_problems", view.preflight_problems},
           {"schedule", view.schedule},
           {"last_decisions", decisions},
           {"bridges", bridges}};
@@ -74,6 +77,7 @@ void publish(const StatusView& view, Metrics& metrics) {
   metrics.set_schedule(view.schedule_min, view.window);
   metrics.set_state_file_ok(view.state_file_ok);
   metrics.set_failed_boots(view.consecutive_failed_boots, view.creation_suspended);
+  metrics.set_preflight_ok(view.preflight_ok);
 }
 
 }  // namespace agent

@@ -7,6 +7,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -120,6 +121,38 @@ class FakeLinode final : public linode::Client {
 
   void get_ips(int64_t id, Callback<linode::Instance> done) override { get_instance(id, done); }
   void shutdown() override {}
+
+  // The preflight's look-ups (linode/preflight.h). By default every region has Metadata, every
+  // image cloud-init, every type and firewall exists and the token may do everything.
+  std::set<std::string> regions_without_metadata;
+  int preflight_lookups = 0;  // GET /profile calls: one per preflight
+
+  void get_region(std::string id, Callback<linode::Region> done) override {
+    linode::Region region;
+    region.id = id;
+    region.status = "ok";
+    region.capabilities = {"Linodes", "Cloud Firewall", "Vlans"};
+    if (!regions_without_metadata.count(id)) region.capabilities.push_back("Metadata");
+    done(region);
+  }
+  void get_image(std::string id, Callback<linode::Image> done) override {
+    linode::Image image;
+    image.id = id;
+    image.status = "available";
+    image.capabilities = {"cloud-init"};
+    done(image);
+  }
+  void get_type(std::string id, Callback<linode::InstanceType> done) override {
+    done(linode::InstanceType{id, id});
+  }
+  void get_firewall(int64_t id, Callback<linode::Firewall> done) override {
+    done(linode::Firewall{id, "fw", "enabled"});
+  }
+  void get_profile(Callback<linode::Profile> done) override {
+    ++preflight_lookups;
+    done(linode::Profile{"agent", false, std::string("*")});
+  }
+  void get_grants(Callback<linode::Grants> done) override { done(linode::Grants{true, true}); }
 
   static linode::Error ambiguous() {
     linode::Error error;

@@ -7,6 +7,7 @@
 // saved. A create POSTs only after its label is in the state file, a drain POSTs only after the
 // drain is recorded there; when the file cannot be written the create or drain does not happen
 // (the decision repeats it next period, once the file is writable again).
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -33,6 +34,10 @@ class Actuator {
     const TimeSource& clock;
     Metrics* metrics = nullptr;            // may be null
     std::set<std::string>& manual_drains;  // ctl drain requests not yet started
+    // A boot that never joined is being deleted (reason boot_timeout): the failed-boot breaker.
+    std::function<void(const std::string&)> on_failed_boot = {};
+    // Why no bridge may be created now (failed-boot breaker, Linode preflight), or nullopt.
+    std::function<std::optional<std::string>()> creation_blocked = {};
   };
   Actuator(Deps deps, bool dry_run) : d_(deps), dry_run_(dry_run) {}
 
@@ -51,6 +56,8 @@ class Actuator {
   // After stop() no answer changes anything (the daemon is shutting down).
   void stop() { stopping_ = true; }
   bool dry_run() const { return dry_run_; }
+  // The creation block `reason` was already logged (by whoever noticed it first).
+  void block_logged(const std::string& reason) { block_logged_ = reason; }
 
  private:
   void on_created(const std::string& label, const linode::Result<linode::Instance>& result);
@@ -67,7 +74,7 @@ class Actuator {
   Deps d_;
   bool dry_run_;
   bool stopping_ = false;
-  bool suspension_logged_ = false;
+  std::string block_logged_;  // the creation block last logged
 };
 
 }  // namespace agent

@@ -163,6 +163,9 @@ class Fleet {
   // Boots being deleted as failed (kFailed) count already.
   int consecutive_failed_boots() const;
   void reset_failed_boots() { consecutive_failed_boots_ = 0; }
+  // How many times a managed bridge went from provisioning to ready (the BootBreaker resets
+  // when it grows).
+  int boots_joined() const { return boots_joined_; }
   // Recently failed bridges that are no longer in the fleet.
   std::vector<std::string> recent_failures(MonoTime now) const;
   void prune_failures(MonoTime now);
@@ -190,6 +193,7 @@ class Fleet {
   std::map<std::string, Bridge> bridges_;
   std::map<std::string, MonoTime> failed_recently_;  // deleted after a failed boot -> when
   int consecutive_failed_boots_ = 0;
+  int boots_joined_ = 0;
 };
 
 }  // namespace agent

@@ -98,6 +98,9 @@ class Metrics {
   void count_drain_timeout();
   // consecutive_failed_boots and creation_suspended (scaling.max_failed_boots).
   void set_failed_boots(int consecutive, bool suspended);
+  // preflight_ok: 1 while the runtime Linode preflight passes, 0 while it reports problems or
+  // has not answered (no bridge is created then).
+  void set_preflight_ok(bool ok);
 
   struct Impl;
 

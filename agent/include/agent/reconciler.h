@@ -20,12 +20,14 @@
 #include <variant>
 
 #include "agent/actuator.h"
+#include "agent/boot_breaker.h"
 #include "agent/bridge_pool.h"
 #include "agent/config.h"
 #include "agent/durable_state.h"
 #include "agent/fleet.h"
 #include "agent/http_post.h"
 #include "agent/metrics.h"
+#include "agent/preflight_monitor.h"
 #include "agent/status_view.h"
 #include "agent/time_source.h"
 #include "linode/client.h"
@@ -92,6 +94,8 @@ class Reconciler {
   const Fleet& fleet() const { return fleet_; }
   const DurableState& state() const { return state_; }
   const scaling::Decision& last_decision() const { return last_decision_; }
+  const BootBreaker& breaker() const { return breaker_; }
+  const PreflightMonitor& preflight() const { return preflight_; }
 
  private:
   void period(linode::Result<std::vector<linode::Instance>> listed);
@@ -105,10 +109,18 @@ class Reconciler {
   Visibility visibility() const;
   std::optional<int> pinned_clamped() const;
   void request_tick();
+  // Issue 16: the failed-boot breaker (persisted) and the runtime preflight gate creates.
+  void on_failed_boot(const std::string& label);
+  void sync_breaker();  // a managed bridge joined: the streak ends
+  void reset_breaker(const char* why);
+  std::optional<std::string> creation_blocked() const;
 
   Config config_;
   Deps deps_;
   DurableState state_;
+  BootBreaker breaker_;
+  int boots_joined_seen_ = 0;
+  PreflightMonitor preflight_;
   std::optional<schedule::Schedule> schedule_;
   Fleet fleet_;
   BridgePool pool_;

@@ -45,6 +45,11 @@ struct StatusView {
   std::optional<std::string> state_file_error;  // the last failed write, while it fails
   int consecutive_failed_boots = 0;
   bool creation_suspended = false;  // scaling.max_failed_boots reached
+  // The breaker's sentence (last failures, since when) while suspended.
+  std::optional<std::string> creation_suspended_reason;
+  // The runtime Linode preflight: no create while it is not ok ("key.path: sentence" each).
+  bool preflight_ok = true;
+  std::vector<std::string> preflight_problems;
   nlohmann::json schedule;          // schedule::Schedule::status_json
   std::optional<int> schedule_min;  // min_bridges of the active window, nullopt when none
   std::string window;               // the active window's name, "" when none
