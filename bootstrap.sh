@@ -12,7 +12,7 @@ PACKAGES=(
   build-essential cmake pkg-config git ca-certificates
   libboost-dev libboost-system-dev libstrophe-dev libcurl4-openssl-dev nlohmann-json3-dev
   prometheus-cpp-dev libspdlog-dev libcli11-dev libsystemd-dev libhowardhinnant-date-dev
-  libexpat1-dev tzdata googletest libgtest-dev libgmock-dev
+  libexpat1-dev tzdata googletest libgtest-dev libgmock-dev clang-format
   prosody lua-unbound prometheus ansible-core ansible-lint yamllint systemd python3-yaml
 )
 

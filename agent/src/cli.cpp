@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "agent/commands.h"
+#include "jvb/version.h"
 
 namespace agent {
 namespace {

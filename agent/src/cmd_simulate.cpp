@@ -10,6 +10,7 @@
 
 #include "agent/commands.h"
 #include "agent/config.h"
+#include "agent/schedule_section.h"
 #include "scaling/simulator.h"
 #include "scaling/trace.h"
 #include "schedule/schedule.h"
@@ -22,16 +23,13 @@ constexpr const char* kProgram = "jvb-autoscaler: ";
 // The configuration in force at trace time t: the schedule's view of `scaling` when the file
 // has a schedule, the constant `scaling` section otherwise.
 scaling::ConfigProvider make_provider(const Config& config) {
-  if (config.schedule.is_null()) {
+  if (!config.schedule_config) {
     scaling::EffectiveConfig constant;
     constant.config = config.scaling;
     return [constant](double) { return constant; };
   }
-  std::vector<std::string> errors;
-  schedule::ScheduleConfig schedule_config =
-      schedule::parse_schedule(config.schedule, config.scaling, errors);
-  if (!errors.empty()) throw std::invalid_argument(errors.front());
-  return schedule::make_simulation_provider(schedule::Schedule(std::move(schedule_config)),
+  // Parsed once by load_config (an invalid schedule never gets here).
+  return schedule::make_simulation_provider(schedule::Schedule(config.schedule_config->config),
                                             config.scaling, config.simulation);
 }
 

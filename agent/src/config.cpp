@@ -10,6 +10,8 @@
 #include <set>
 #include <sstream>
 
+#include "agent/schedule_section.h"
+#include "scaling/keys.h"
 #include "schedule/schedule.h"
 
 namespace agent {
@@ -25,21 +27,6 @@ std::string type_name(const json& value) {
   if (value.is_string()) return "a string";
   if (value.is_array()) return "an array";
   return "an object";
-}
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
 }
 
 // Reads one JSON object with typed getters; every problem is appended to `errors` prefixed by
@@ -155,6 +142,53 @@ class ObjectReader {
     out = v;
   }
 
+  // A key of the one scaling-key table (scaling/keys.h): its type and range come from there.
+  void scaling_key(const scaling::ScalingKey& key, scaling::ScalingConfig& config) {
+    const std::string name(key.name);
+    if (key.type == scaling::KeyType::kPolicy) {
+      std::string policy = config.policy == scaling::PolicyKind::kTarget ? "target" : "threshold";
+      choice(name, policy, {"threshold", "target"});
+      config.policy =
+          policy == "target" ? scaling::PolicyKind::kTarget : scaling::PolicyKind::kThreshold;
+      return;
+    }
+    if (key.type == scaling::KeyType::kBoolean) return boolean(name, config.*key.flag);
+    const json* value = find(name);
+    if (value == nullptr) return;
+    const bool integer = key.type == scaling::KeyType::kInteger;
+    if (integer && !value->is_number_integer() && !value->is_number_unsigned()) {
+      return type_error(name, "an integer", *value);
+    }
+    if (!value->is_number()) return type_error(name, "a number", *value);
+    const double v = value->get<double>();
+    if (const auto problem = scaling::check_range(key, v)) return error(key_path(name), *problem);
+    if (integer) {
+      config.*key.integer = static_cast<int>(value->get<int64_t>());
+    } else {
+      config.*key.number = v;
+    }
+  }
+
+  // A URL template (http:// or https://), or null when `nullable`.
+  void url(const std::string& key, std::optional<std::string>& out, bool nullable) {
+    known_.insert(key);
+    if (object_ == nullptr || !object_->contains(key)) return;
+    const json& value = (*object_)[key];
+    if (value.is_null()) {
+      if (!nullable) return type_error(key, "an http:// or https:// URL", value);
+      out.reset();
+      return;
+    }
+    if (!value.is_string()) {
+      return type_error(key, nullable ? "a URL or null" : "an http:// or https:// URL", value);
+    }
+    const std::string text = value.get<std::string>();
+    if (text.rfind("http://", 0) != 0 && text.rfind("https://", 0) != 0) {
+      return error(key_path(key), "must be an http:// or https:// URL");
+    }
+    out = text;
+  }
+
   void boolean(const std::string& key, bool& out) {
     const json* value = find(key);
     if (value == nullptr) return;
@@ -191,19 +225,10 @@ class ObjectReader {
     for (const auto& [key, value] : object_->items()) {
       if (known_.count(key) != 0) continue;
       std::string message = "unknown key";
-      std::string best;
-      size_t best_distance = 3;  // suggest only close matches
-      for (const auto& candidate : known_) {
-        // Keys of very different length are never close: skip the quadratic distance.
-        const size_t longer = std::max(key.size(), candidate.size());
-        if (longer - std::min(key.size(), candidate.size()) >= best_distance) continue;
-        const size_t distance = edit_distance(key, candidate);
-        if (distance < best_distance) {
-          best_distance = distance;
-          best = candidate;
-        }
+      const std::vector<std::string_view> candidates(known_.begin(), known_.end());
+      if (const auto best = scaling::closest(key, candidates)) {
+        message += " (did you mean \"" + *best + "\"?)";
       }
-      if (!best.empty()) message += " (did you mean \"" + best + "\"?)";
       error(key_path(key), message);
     }
   }
@@ -273,6 +298,14 @@ void parse_xmpp(const json* section, ConfigUse use, Config& config, ConfigResult
   r.boolean("verify_certificate", x.verify_certificate);
   r.optional_text("ca_file", x.ca_file);
   r.number("stats_timeout_seconds", x.stats_timeout_seconds, 1, 3'600, false);
+  r.number("ping_interval_seconds", x.ping_interval_seconds, 1, 3'600, false);
+  r.number("ping_timeout_seconds", x.ping_timeout_seconds, 1, 3'600, false);
+  if (x.ping_timeout_seconds > x.ping_interval_seconds) {
+    std::ostringstream message;
+    message << "(" << x.ping_timeout_seconds << ") must not exceed xmpp.ping_interval_seconds ("
+            << x.ping_interval_seconds << ")";
+    r.error("xmpp.ping_timeout_seconds", message.str());
+  }
   if (x.brewery.empty() && !x.domain.empty()) x.brewery = "jvbbrewery@internal." + x.domain;
   if (!x.brewery.empty() && x.brewery.find('@') == std::string::npos) {
     r.error("xmpp.brewery", "must be a room JID like jvbbrewery@internal.auth.example.com, got \"" +
@@ -359,26 +392,7 @@ void parse_linode(const json* section, ConfigUse use, Config& config, ConfigResu
 
 void parse_scaling(const json* section, scaling::ScalingConfig& s, ConfigResult& result) {
   ObjectReader r(section, "scaling", result.errors);
-  std::string policy = s.policy == scaling::PolicyKind::kTarget ? "target" : "threshold";
-  r.choice("policy", policy, {"threshold", "target"});
-  s.policy = policy == "target" ? scaling::PolicyKind::kTarget : scaling::PolicyKind::kThreshold;
-  r.integer("min_bridges", s.min_bridges, 0, 10'000);
-  r.integer("max_bridges", s.max_bridges, 1, 10'000);
-  r.number("scale_up_threshold", s.scale_up_threshold, 0, 100, true);
-  r.number("scale_down_threshold", s.scale_down_threshold, 0, 100, false);
-  r.number("target_stress", s.target_stress, 0, 100, true);
-  r.integer("scale_up_periods", s.scale_up_periods, 1, 100'000);
-  r.integer("scale_down_periods", s.scale_down_periods, 1, 100'000);
-  r.number("period_seconds", s.period_seconds, 0, 86'400, true);
-  r.integer("scale_up_step", s.scale_up_step, 1, 10'000);
-  r.integer("scale_down_step", s.scale_down_step, 1, 10'000);
-  r.number("cooldown_seconds", s.cooldown_seconds, 0, 86'400, false);
-  r.number("boot_timeout_seconds", s.boot_timeout_seconds, 0, 86'400, true);
-  r.number("drain_timeout_seconds", s.drain_timeout_seconds, 0, 7 * 86'400.0, true);
-  r.number("billing_period_seconds", s.billing_period_seconds, 0, 86'400, false);
-  r.number("billing_drain_lead_seconds", s.billing_drain_lead_seconds, 0, 86'400, false);
-  r.number("trend_window_seconds", s.trend_window_seconds, 0, 3'600, false);
-  r.number("lookahead_seconds", s.lookahead_seconds, 0, 3'600, false);
+  for (const scaling::ScalingKey& key : scaling::scaling_keys()) r.scaling_key(key, s);
   if (s.min_bridges > s.max_bridges) {
     r.error("scaling.min_bridges", "(" + std::to_string(s.min_bridges) +
                                        ") must not exceed scaling.max_bridges (" +
@@ -449,10 +463,13 @@ ConfigResult parse_config(const json& document, ConfigUse use) {
     parse_scaling(top.find("scaling"), config.scaling, result);
     {
       ObjectReader drain(top.find("drain"), "drain", result.errors);
-      drain.text("url", config.drain.url);
-      if (config.drain.url.rfind("http://", 0) != 0 && config.drain.url.rfind("https://", 0) != 0) {
-        drain.error("drain.url", "must be an http:// or https:// URL");
-      }
+      std::optional<std::string> url = config.drain.url;
+      drain.url("url", url, /*nullable=*/false);
+      config.drain.url = url.value_or(config.drain.url);
+      std::optional<std::string> disable_url = config.drain.disable_url;
+      drain.url("disable_url", disable_url, /*nullable=*/false);
+      config.drain.disable_url = disable_url.value_or(config.drain.disable_url);
+      drain.url("shutdown_url", config.drain.shutdown_url, /*nullable=*/true);
     }
     {
       ObjectReader metrics(top.find("metrics"), "metrics", result.errors);
@@ -483,8 +500,10 @@ ConfigResult parse_config(const json& document, ConfigUse use) {
         top.error("schedule", "expected an object, got " + type_name(*schedule));
       } else {
         config.schedule = *schedule;
-        // Validated here so check-config names every schedule problem by key path.
-        schedule::parse_schedule(*schedule, config.scaling, result.errors);
+        // Parsed once here (check-config names every problem by key path); `run` and
+        // `simulate` use the typed result.
+        config.schedule_config = std::make_shared<const ScheduleSection>(
+            ScheduleSection{schedule::parse_schedule(*schedule, config.scaling, result.errors)});
       }
     }
   }

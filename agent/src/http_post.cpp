@@ -6,6 +6,8 @@
 #include <chrono>
 #include <memory>
 
+#include "jvb/version.h"
+
 namespace agent {
 
 namespace beast = boost::beast;

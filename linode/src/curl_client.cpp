@@ -16,6 +16,7 @@
 #include <unordered_set>
 
 #include "codec.h"
+#include "jvb/version.h"
 #include "linode/client.h"
 
 #ifndef JVB_VERSION

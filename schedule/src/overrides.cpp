@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "fmt/format.h"
+#include "scaling/keys.h"
 
 namespace schedule::detail {
 namespace {
@@ -12,39 +13,32 @@ namespace {
 using O = ScalingOverrides;
 using C = scaling::ScalingConfig;
 
+// Every key here is `schedulable` in scaling::scaling_keys() (checked by a test).
 constexpr std::array kIntKeys{
-    IntKey{"min_bridges", &O::min_bridges, &C::min_bridges, 0},
-    IntKey{"max_bridges", &O::max_bridges, &C::max_bridges, 1},
-    IntKey{"scale_up_periods", &O::scale_up_periods, &C::scale_up_periods, 1},
-    IntKey{"scale_down_periods", &O::scale_down_periods, &C::scale_down_periods, 1},
-    IntKey{"scale_up_step", &O::scale_up_step, &C::scale_up_step, 1},
-    IntKey{"scale_down_step", &O::scale_down_step, &C::scale_down_step, 1},
+    IntKey{"min_bridges", &O::min_bridges, &C::min_bridges},
+    IntKey{"max_bridges", &O::max_bridges, &C::max_bridges},
+    IntKey{"scale_up_periods", &O::scale_up_periods, &C::scale_up_periods},
+    IntKey{"scale_down_periods", &O::scale_down_periods, &C::scale_down_periods},
+    IntKey{"scale_up_step", &O::scale_up_step, &C::scale_up_step},
+    IntKey{"scale_down_step", &O::scale_down_step, &C::scale_down_step},
 };
 
 constexpr std::array kDoubleKeys{
-    DoubleKey{"scale_up_threshold", &O::scale_up_threshold, &C::scale_up_threshold, 0, true},
-    DoubleKey{"scale_down_threshold", &O::scale_down_threshold, &C::scale_down_threshold, 0, false},
-    DoubleKey{"target_stress", &O::target_stress, &C::target_stress, 0, true},
-    DoubleKey{"period_seconds", &O::period_seconds, &C::period_seconds, 0, true},
-    DoubleKey{"cooldown_seconds", &O::cooldown_seconds, &C::cooldown_seconds, 0, false},
-    DoubleKey{"boot_timeout_seconds", &O::boot_timeout_seconds, &C::boot_timeout_seconds, 0, true},
-    DoubleKey{"drain_timeout_seconds", &O::drain_timeout_seconds, &C::drain_timeout_seconds, 0,
-              true},
+    DoubleKey{"scale_up_threshold", &O::scale_up_threshold, &C::scale_up_threshold},
+    DoubleKey{"scale_down_threshold", &O::scale_down_threshold, &C::scale_down_threshold},
+    DoubleKey{"target_stress", &O::target_stress, &C::target_stress},
+    DoubleKey{"period_seconds", &O::period_seconds, &C::period_seconds},
+    DoubleKey{"cooldown_seconds", &O::cooldown_seconds, &C::cooldown_seconds},
+    DoubleKey{"boot_timeout_seconds", &O::boot_timeout_seconds, &C::boot_timeout_seconds},
+    DoubleKey{"drain_timeout_seconds", &O::drain_timeout_seconds, &C::drain_timeout_seconds},
 };
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
+// The range of `name` from the one table of scaling keys.
+const scaling::ScalingKey& key_spec(std::string_view name) {
+  const scaling::ScalingKey* spec = scaling::find_scaling_key(name);
+  // Every name above is in the table (schedule_keys_test checks it); a miss is a programming
+  // error caught by that test, so fall back to the first key rather than crash.
+  return spec != nullptr ? *spec : scaling::scaling_keys().front();
 }
 
 }  // namespace
@@ -82,9 +76,8 @@ bool parse_override(std::string_view key, const nlohmann::json& value, const std
     if (k.name != key) continue;
     if (!value.is_number_integer()) {
       errors.push_back(fmt::format("{}: must be a whole number, not {}", path, value.dump()));
-    } else if (value.get<long long>() < k.minimum || value.get<long long>() > 100000) {
-      errors.push_back(fmt::format("{}: {} is out of range ({} to 100000)", path,
-                                   value.get<long long>(), k.minimum));
+    } else if (const auto problem = scaling::check_range(key_spec(k.name), value.get<double>())) {
+      errors.push_back(fmt::format("{}: {}", path, *problem));
     } else {
       overrides.*k.override_field = value.get<int>();
     }
@@ -97,10 +90,8 @@ bool parse_override(std::string_view key, const nlohmann::json& value, const std
       return true;
     }
     const double number = value.get<double>();
-    const bool too_small = k.minimum_exclusive ? !(number > k.minimum) : !(number >= k.minimum);
-    if (too_small || !std::isfinite(number)) {
-      errors.push_back(fmt::format("{}: {} must be {} {}", path, value.dump(),
-                                   k.minimum_exclusive ? "above" : "at least", k.minimum));
+    if (const auto problem = scaling::check_range(key_spec(k.name), number)) {
+      errors.push_back(fmt::format("{}: {}", path, *problem));
     } else {
       overrides.*k.override_field = number;
     }
@@ -138,20 +129,6 @@ void check_overrides(const ScalingOverrides& overrides, const scaling::ScalingCo
                                  path, effective.scale_down_threshold,
                                  effective.scale_up_threshold));
   }
-}
-
-std::optional<std::string> closest(std::string_view key,
-                                   const std::vector<std::string_view>& candidates) {
-  std::optional<std::string> best;
-  std::size_t best_distance = std::max<std::size_t>(2, key.size() / 3) + 1;
-  for (auto candidate : candidates) {
-    const std::size_t distance = edit_distance(key, candidate);
-    if (distance < best_distance) {
-      best_distance = distance;
-      best = std::string{candidate};
-    }
-  }
-  return best;
 }
 
 }  // namespace schedule::detail

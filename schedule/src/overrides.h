@@ -1,6 +1,6 @@
 #pragma once
-// Internal: the table of scaling keys a schedule window may override, shared by the parser and
-// the JSON writers.
+// Internal: which ScalingOverrides field holds each scaling key a schedule window may override.
+// Names, ranges and meaning come from the one table of scaling keys (scaling/keys.h).
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
@@ -16,15 +16,12 @@ struct IntKey {
   std::string_view name;
   std::optional<int> ScalingOverrides::*override_field;
   int scaling::ScalingConfig::*config_field;
-  int minimum;
 };
 
 struct DoubleKey {
   std::string_view name;
   std::optional<double> ScalingOverrides::*override_field;
   double scaling::ScalingConfig::*config_field;
-  double minimum;
-  bool minimum_exclusive;  // value must be > minimum (not >=)
 };
 
 std::span<const IntKey> int_keys();
@@ -46,9 +43,5 @@ void write_overrides(const ScalingOverrides& overrides, nlohmann::json& out);
 // against `base`. Only combinations the window itself touches are reported.
 void check_overrides(const ScalingOverrides& overrides, const scaling::ScalingConfig& base,
                      const std::string& path, std::vector<std::string>& errors);
-
-// "did you mean ...?" helper: the candidate closest to `key` by edit distance, if close enough.
-std::optional<std::string> closest(std::string_view key,
-                                   const std::vector<std::string_view>& candidates);
 
 }  // namespace schedule::detail

@@ -5,12 +5,13 @@
 #include <algorithm>
 #include <cctype>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "fmt/format.h"
 #include "overrides.h"
+#include "scaling/keys.h"
 #include "schedule/schedule.h"
 
 namespace schedule {
@@ -43,7 +44,7 @@ void report_unknown_key(const std::string& path, std::string_view key, std::stri
     for (const auto& k : detail::double_keys()) all.push_back(k.name);
     scaling_list = fmt::format(" and any scaling key ({})", detail::scaling_key_list());
   }
-  const auto suggestion = detail::closest(key, all);
+  const auto suggestion = scaling::closest(key, all);
   const std::string known =
       kind.empty() ? fmt::format("known keys: {}", join(window_keys))
                    : fmt::format("a {} takes {}{}", kind, join(window_keys), scaling_list);

@@ -14,28 +14,15 @@
 #include <stdexcept>
 #include <string>
 
+#include "agent/local_cluster.h"
+
 namespace agent_infra_test {
 
 // A fresh directory under /tmp (short: Unix socket paths are limited to 107 bytes), removed
-// with its content at the end of the test.
-class TempDir {
+// with its content at the end of the test: the support library's TempDir.
+class TempDir : public agent::local::TempDir {
  public:
-  TempDir() {
-    std::string pattern = "/tmp/jvb-infra-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
+  TempDir() : agent::local::TempDir("jvb-infra-", "/tmp") {}
 };
 
 // A connected Unix stream socket; every read gives up after `timeout_seconds`.

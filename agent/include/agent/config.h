@@ -2,6 +2,7 @@
 // The configuration file (DESIGN.md section 4): typed sections, defaults, and a loader that
 // reports every problem with its key path. Secrets are loaded into the `password`, `token`
 // and `root_pass` fields and never printed by anything in this module.
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
@@ -36,6 +37,11 @@ struct XmppSection {
   // A bridge whose last presence is older than this (or than 3 periods, whichever is longer)
   // has unknown stats: not counted as capacity, and it blocks scale-down.
   double stats_timeout_seconds = 60;
+  // XEP-0199 keepalive: a ping to the server every `ping_interval_seconds`; unanswered within
+  // `ping_timeout_seconds` the connection counts as down (blind). Both in [1, 3600], timeout
+  // <= interval. For xmpp::ClientConfig (DESIGN §5 "Blind means hold").
+  double ping_interval_seconds = 15;
+  double ping_timeout_seconds = 10;
   std::string password;  // secret, read from password_file
 
   const std::string& effective_advertise_host() const {
@@ -61,9 +67,20 @@ struct LinodeSection {
   std::optional<std::string> user_data_template;  // content of user_data_file
 };
 
+// JVB's REST endpoints; placeholders {label}, {private_ip}, {public_ip}, {linode_id}.
 struct DrainSection {
   std::string url = "http://{private_ip}:8080/colibri/drain/enable";
+  // Undo a drain when load returns (DESIGN §5 "Undrain before create").
+  std::string disable_url = "http://{private_ip}:8080/colibri/drain/disable";
+  // Graceful shutdown at the drain timeout: POST {"graceful-shutdown": true}. nullopt (null in
+  // the file): shut the instance down through the Linode API instead.
+  std::optional<std::string> shutdown_url = "http://{private_ip}:8080/colibri/shutdown";
 };
+
+// The `schedule` section parsed once: a schedule::ScheduleConfig, defined in
+// "agent/schedule_section.h". Held by pointer so that this header does not declare namespace
+// `schedule`: that name breaks boost::asio's unqualified schedule() when it is seen first.
+struct ScheduleSection;
 
 struct Config {
   std::string path;  // the file it came from
@@ -76,7 +93,11 @@ struct Config {
   std::string state_file = "/var/lib/jvb-autoscaler/state.json";
   bool dry_run = false;
   scaling::SimulationConfig simulation;
-  nlohmann::json schedule = nullptr;  // raw `schedule` section (validated), null when absent
+  // The `schedule` section, parsed once by parse_config (null when absent).
+  std::shared_ptr<const ScheduleSection> schedule_config;
+  // Deprecated: the raw section (null when absent), kept until `run` and `simulate` use
+  // schedule_config instead of parsing it again.
+  nlohmann::json schedule = nullptr;
   std::string log_level = "info";
 };
 

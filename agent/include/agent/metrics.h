@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "jvb/version.h"
 #include "scaling/policy.h"
 
 namespace agent {

@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "agent/local_cluster.h"
 #include "test_support/process.h"
 
 namespace test_support {
@@ -32,6 +33,8 @@ struct ProsodyOptions {
   std::string log_level = "warn";
 };
 
+// A thin test-facing layer over agent::local::Prosody (the one Prosody launcher of the demo
+// and the tests) in its own temporary directory.
 class ProsodyFixture {
  public:
   // Empty when prosody can run here; otherwise one sentence saying what is missing.
@@ -42,40 +45,37 @@ class ProsodyFixture {
   ProsodyFixture(const ProsodyFixture&) = delete;
   ProsodyFixture& operator=(const ProsodyFixture&) = delete;
 
-  // Starts Prosody and waits (bounded, 15 s) until the c2s port accepts; throws
+  // Starts Prosody and waits (bounded) until the c2s port accepts; throws
   // std::runtime_error naming the log file on failure. Same port across restarts.
-  void start();
-  void stop();  // SIGTERM, bounded wait, SIGKILL; waits until the port is closed
+  void start() { prosody_.start(); }
+  void stop() { prosody_.stop(); }  // SIGTERM, bounded wait, SIGKILL; waits for the port
   void restart() {
     stop();
     start();
   }
-  bool running() const { return process_ != nullptr; }
+  bool running() const { return prosody_.running(); }
 
   // Registers an account with prosodyctl (works whether or not Prosody is running).
-  void add_account(const std::string& user, const std::string& password);
+  void add_account(const std::string& user, const std::string& password) {
+    prosody_.add_account(user, password);
+  }
 
-  int port() const { return port_; }
+  int port() const { return prosody_.port(); }
   std::string host() const { return "127.0.0.1"; }
-  std::string auth_domain() const { return "auth." + options_.domain; }
-  std::string muc_domain() const { return "internal.auth." + options_.domain; }
+  std::string auth_domain() const { return prosody_.virtual_host(); }
+  std::string muc_domain() const { return prosody_.muc_domain(); }
   std::string room_jid(const std::string& room = "jvbbrewery") const {
     return room + "@" + muc_domain();
   }
   // PEM certificate of the server (only with ProsodyOptions::tls), usable as a CA file.
-  std::string certificate_file() const { return dir_ + "/certs/" + auth_domain() + ".crt"; }
-  std::string log_file() const { return dir_ + "/prosody.log"; }
-  std::string directory() const { return dir_; }
+  std::string certificate_file() const { return prosody_.certificate_file(); }
+  std::string log_file() const { return prosody_.log_file(); }
+  std::string directory() const { return dir_.path().string(); }
 
  private:
-  std::vector<std::string> as_prosody_user(std::vector<std::string> argv) const;
-  void write_config() const;
-  void make_certificate() const;
-
   ProsodyOptions options_;
-  std::string dir_;
-  int port_ = 0;
-  std::unique_ptr<ChildProcess> process_;
+  agent::local::TempDir dir_;
+  agent::local::Prosody prosody_;
 };
 
 }  // namespace test_support
