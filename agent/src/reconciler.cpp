@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "agent/linode_preflight.h"
+#include "agent/schedule_section.h"
 
 namespace agent {
 
@@ -66,11 +67,9 @@ bool Reconciler::start() {
 
 bool Reconciler::load_schedule() {
   std::vector<std::string> errors;
-  if (!config_.schedule.is_null()) {
-    schedule_.emplace(schedule::parse_schedule(config_.schedule, config_.scaling, errors));
-  } else {
-    schedule_.emplace(schedule::ScheduleConfig{});
-  }
+  // The schedule section was parsed (and validated) once by load_config.
+  schedule_.emplace(config_.schedule_config ? config_.schedule_config->config
+                                            : schedule::ScheduleConfig{});
   auto events = schedule::events_from_json(state_.data().schedule_events, "state.schedule_events",
                                            config_.scaling, errors);
   for (auto& event : events) {
@@ -80,7 +79,7 @@ bool Reconciler::load_schedule() {
     }
   }
   for (const auto& error : errors) spdlog::error("{}", error);
-  return errors.empty() || config_.schedule.is_null();
+  return errors.empty() || !config_.schedule_config;
 }
 
 void Reconciler::reload(const Config& fresh) {
@@ -92,6 +91,7 @@ void Reconciler::reload(const Config& fresh) {
   config_.linode.image = fresh.linode.image;
   config_.linode.user_data_template = fresh.linode.user_data_template;
   config_.schedule = fresh.schedule;
+  config_.schedule_config = fresh.schedule_config;
   fleet_.set_rules(rules_for(config_));
   fleet_.reset_failed_boots();  // a reload may have fixed what made boots fail
   breaker_.set_max(config_.scaling.max_failed_boots);
@@ -148,6 +148,8 @@ std::optional<std::string> Reconciler::creation_blocked() const {
 
 void Reconciler::on_brewery_event(const xmpp::Event& event) {
   const MonoTime now = deps_.clock.mono_now();
+  // A bridge that never publishes `participants` (JVB's stats filter): one clear warning.
+  if (auto warning = missing_participants_.observe(event)) spdlog::warn("{}", *warning);
   Notes notes;
   switch (event.type) {
     case xmpp::Event::Type::kConnected:

@@ -120,6 +120,17 @@ class FakeLinode final : public linode::Client {
   }
 
   void get_ips(int64_t id, Callback<linode::Instance> done) override { get_instance(id, done); }
+  std::vector<int64_t> shut_down;  // ids asked to shut down
+  void shutdown_instance(int64_t id, Callback<linode::Done> done) override {
+    shut_down.push_back(id);
+    auto it = instances.find(id);
+    if (it == instances.end()) {
+      done(not_found());
+      return;
+    }
+    it->second.status = "shutting_down";
+    done(linode::Done{});
+  }
   void shutdown() override {}
 
   // The preflight's look-ups (linode/preflight.h). By default every region has Metadata, every
@@ -192,13 +203,20 @@ class FakeLinode final : public linode::Client {
 
 class FakeDrains final : public agent::DrainClient {
  public:
-  int status = 200;  // what every request answers
-  std::vector<std::string> urls;
-  void post(const std::string& url, std::string, std::chrono::milliseconds,
+  int status = 200;                    // what every drain request answers
+  int shutdown_status = 200;           // what /colibri/shutdown answers
+  std::vector<std::string> urls;       // drain requests
+  std::vector<std::string> shutdowns;  // graceful-shutdown requests (their bodies checked)
+  void post(const std::string& url, std::string body, std::chrono::milliseconds,
             std::function<void(agent::HttpOutcome)> done) override {
-    urls.push_back(url);
+    const bool shutdown = url.find("/colibri/shutdown") != std::string::npos;
+    if (shutdown) {
+      shutdowns.push_back(body);
+    } else {
+      urls.push_back(url);
+    }
     agent::HttpOutcome outcome;
-    outcome.status = status;
+    outcome.status = shutdown ? shutdown_status : status;
     if (status == 0) outcome.error = "connection refused";
     done(outcome);
   }
