@@ -1,4 +1,7 @@
 // Command-line parsing (CLI11) and dispatch to the sub-commands.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <iostream>
@@ -94,6 +97,9 @@ CLI::App* add_ctl_commands(CLI::App& app, CtlOptions& ctl, CtlArgs& args) {
 }  // namespace
 
 int run_cli(int argc, char** argv) {
+  // Every command writes its logs and errors to stderr and only its data to stdout
+  // (DESIGN section 3); spdlog's default logger would write to stdout.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("jvb-autoscaler"));
   CLI::App app{kDescription, "jvb-autoscaler"};
   app.set_version_flag("--version", std::string("jvb-autoscaler ") + JVB_VERSION);
   app.require_subcommand(1);

@@ -98,7 +98,8 @@ void to_json(nlohmann::json& out, const PersistentState& state) {
          {"creates", std::move(creates)},
          {"drains", std::move(drains)},
          {"schedule_events", state.schedule_events},
-         {"last_scale_action_at", state.last_scale_action_at}};
+         {"last_scale_action_at", state.last_scale_action_at},
+         {"failed_boots", state.failed_boots}};
 }
 
 void from_json(const nlohmann::json& in, PersistentState& state) {
@@ -140,6 +141,7 @@ void from_json(const nlohmann::json& in, PersistentState& state) {
     result.schedule_events = *it;
   }
   result.last_scale_action_at = in.value("last_scale_action_at", 0.0);
+  if (auto it = in.find("failed_boots"); it != in.end()) result.failed_boots = *it;
   state = std::move(result);
 }
 

@@ -533,12 +533,52 @@ TEST_F(FaultMatrix, ReloadRaisesMinAndInvalidReloadKeepsOldConfig) {
   row_.outcome = "fleet grew to min 3 (2 created); invalid reload refused, old bounds kept";
 }
 
+// 11. Issue 16: a region without the Metadata capability (cloud-init would never see the user
+// data, so every bridge bought there would never join). The runtime preflight finds it at start:
+// nothing is created, `ctl status` says why, preflight_ok is 0, and the problem is logged once.
+TEST_F(FaultMatrix, RegionWithoutMetadataCreatesNothingAndSaysWhy) {
+  begin_row(11, "region without Metadata (runtime preflight)", 20);
+  auto fake = fake_options();
+  fake.extra_args = {"--region-without-metadata", "us-lax"};
+  start_fake(fake);
+  write("cloud-init.yaml", "#cloud-config\nruncmd: [\"true\"]");
+  json configuration = config({{"min_bridges", 1}});
+  configuration["linode"]["user_data_file"] = (dir_->path() / "cloud-init.yaml").string();
+  start_daemon(configuration);
+  const auto start = SteadyClock::now();
+  std::string problem;
+  const auto took = converge(
+      [&] {
+        const json now = status();
+        const json problems = now.value("preflight_problems", json::array());
+        if (now.value("preflight_ok", true) || problems.empty()) return false;
+        problem = problems[0].get<std::string>();
+        return true;
+      },
+      row_.bound_seconds);
+  ASSERT_TRUE(took) << agent_log();
+  row_.converged_seconds = seconds_since(start);
+  std::this_thread::sleep_for(std::chrono::seconds(4));  // four periods that want a bridge
+  EXPECT_EQ(requests(kCreateRoute), 0u) << agent_log();
+  EXPECT_TRUE(instances().empty());
+  EXPECT_EQ(problem.rfind("linode.region: region \"us-lax\" lacks the Metadata capability", 0), 0u)
+      << problem;
+  EXPECT_NE(metrics_text().find("jvb_autoscaler_preflight_ok 0"), std::string::npos);
+  const std::string log = log_text();
+  const std::string logged = "Linode preflight: linode.region: region \"us-lax\"";
+  const size_t first = log.find(logged);
+  EXPECT_NE(first, std::string::npos) << agent_log();
+  EXPECT_EQ(log.find(logged, first + 1), std::string::npos) << "logged once, not every period";
+  EXPECT_TRUE(daemon_alive());
+  row_.outcome = "no create in 4 periods; ctl status: " + problem.substr(0, 60) + "...";
+}
+
 // Prints the matrix collected from the rows the tests above wrote (ctest runs it last).
 TEST(FaultMatrixSummary, PrintsTheMatrix) {
   std::vector<std::string> rows;
   bool all_passed = true;
   int missing = 0;
-  for (int number = 1; number <= 10; ++number) {
+  for (int number = 1; number <= 11; ++number) {
     const fs::path file = results_dir() / ("row-" + std::string(number < 10 ? "0" : "") +
                                            std::to_string(number) + ".md");
     std::string line = read_file(file);

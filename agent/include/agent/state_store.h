@@ -40,6 +40,9 @@ struct PersistentState {
   std::vector<PendingDrain> drains;
   nlohmann::json schedule_events = nlohmann::json::array();  // ctl event add/remove
   double last_scale_action_at = 0;  // unix seconds, for the cooldown across restarts
+  // The failed-boot circuit breaker's streak (BootBreaker::to_json), null when there is none:
+  // a restart loop cannot reset it.
+  nlohmann::json failed_boots = nullptr;
   bool operator==(const PersistentState&) const = default;
 };
 
