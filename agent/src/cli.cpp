@@ -1,4 +1,7 @@
 // Command-line parsing (CLI11) and dispatch to the sub-commands.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <iostream>
@@ -58,8 +61,7 @@ CLI::App* add_ctl_commands(CLI::App& app, CtlOptions& ctl, CtlArgs& args) {
   scale_to->callback([&] { ctl.request = {{"cmd", "scale-to"}, {"n", args.n}}; });
 
   auto* drain = cmd->add_subcommand("drain", "Drain BRIDGE, then delete it once empty");
-  drain->add_option("BRIDGE", args.bridge, "Bridge name (MUC nickname = Linode label)")
-      ->required();
+  drain->add_option("BRIDGE", args.bridge, "Bridge name (MUC nickname = Linode label)")->required();
   drain->callback([&] { ctl.request = {{"cmd", "drain"}, {"bridge", args.bridge}}; });
 
   auto* set = cmd->add_subcommand("set", "Change min or max bridges at run time (persisted)");
@@ -69,8 +71,7 @@ CLI::App* add_ctl_commands(CLI::App& app, CtlOptions& ctl, CtlArgs& args) {
   set->add_option("N", args.n, "New bound")->required()->check(CLI::NonNegativeNumber);
   set->callback([&] { ctl.request = {{"cmd", "set"}, {"key", args.bound}, {"n", args.n}}; });
 
-  auto* schedule =
-      simple("schedule", "Show the effective schedule window now and the next ones");
+  auto* schedule = simple("schedule", "Show the effective schedule window now and the next ones");
   schedule->add_flag("--json", ctl.json, "Print the reply as one JSON object");
 
   auto* event = cmd->add_subcommand("event", "Add or remove a one-off scheduled event");
@@ -89,14 +90,16 @@ CLI::App* add_ctl_commands(CLI::App& app, CtlOptions& ctl, CtlArgs& args) {
   });
   auto* remove = event->add_subcommand("remove", "Remove the event NAME");
   remove->add_option("NAME", args.event_name, "Event name")->required();
-  remove->callback(
-      [&] { ctl.request = {{"cmd", "event-remove"}, {"name", args.event_name}}; });
+  remove->callback([&] { ctl.request = {{"cmd", "event-remove"}, {"name", args.event_name}}; });
   return cmd;
 }
 
 }  // namespace
 
 int run_cli(int argc, char** argv) {
+  // Every command writes its logs and errors to stderr and only its data to stdout
+  // (DESIGN section 3); spdlog's default logger would write to stdout.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("jvb-autoscaler"));
   CLI::App app{kDescription, "jvb-autoscaler"};
   app.set_version_flag("--version", std::string("jvb-autoscaler ") + JVB_VERSION);
   app.require_subcommand(1);
@@ -160,8 +163,8 @@ int run_cli(int argc, char** argv) {
   if (argc > 1 && argv[1][0] != '-') {
     const std::string first = argv[1];
     const auto known = app.get_subcommands([](const CLI::App*) { return true; });
-    const bool is_known = std::any_of(known.begin(), known.end(),
-                                      [&](const CLI::App* sub) { return sub->get_name() == first; });
+    const bool is_known = std::any_of(
+        known.begin(), known.end(), [&](const CLI::App* sub) { return sub->get_name() == first; });
     if (!is_known) {
       std::cerr << "jvb-autoscaler: unknown command \"" << first
                 << "\" (commands: run, check-config, watch, ctl, simulate, demo)\n"
@@ -178,8 +181,7 @@ int run_cli(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "jvb-autoscaler: " << e.what()
-              << "\nRun 'jvb-autoscaler --help' for usage.\n";
+    std::cerr << "jvb-autoscaler: " << e.what() << "\nRun 'jvb-autoscaler --help' for usage.\n";
     return 2;
   }
   if (action) action();

@@ -17,9 +17,8 @@ namespace asio = boost::asio;
 using Local = asio::local::stream_protocol;
 
 const std::set<std::string>& default_control_commands() {
-  static const std::set<std::string> commands = {"status",    "pause",       "resume", "scale-to",
-                                                 "auto",      "drain",       "set",    "schedule",
-                                                 "event-add", "event-remove"};
+  static const std::set<std::string> commands(kControlCommandNames.begin(),
+                                              kControlCommandNames.end());
   return commands;
 }
 

@@ -146,6 +146,14 @@ std::string format_status(const json& reply) {
   if (auto blind = reply.find("blind_reason"); blind != reply.end() && !blind->is_null()) {
     out += "holding (blind): " + cell(reply, "blind_reason") + "\n";
   }
+  if (auto error = reply.find("state_file_error"); error != reply.end() && error->is_string()) {
+    out += "state file error: " + error->get<std::string>() +
+           " (no bridge is created or drained until it can be saved)\n";
+  }
+  if (cell(reply, "creation_suspended") == "yes") {
+    out += "creation suspended: " + cell(reply, "consecutive_failed_boots") +
+           " boots in a row never joined the brewery (ctl resume resumes it)\n";
+  }
   if (auto schedule = reply.find("schedule"); schedule != reply.end() && !schedule->is_null()) {
     out += "schedule: " + schedule_summary(*schedule) + "\n";
   }

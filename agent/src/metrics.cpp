@@ -23,6 +23,10 @@ std::string_view to_string(ScalingAction action) noexcept {
       return "create";
     case ScalingAction::kDrain:
       return "drain";
+    case ScalingAction::kUndrain:
+      return "undrain";
+    case ScalingAction::kShutdown:
+      return "shutdown";
     case ScalingAction::kDelete:
       return "delete";
     case ScalingAction::kAdopt:
@@ -31,29 +35,11 @@ std::string_view to_string(ScalingAction action) noexcept {
   return "unknown";
 }
 
-std::string_view to_string(ScalingReason reason) noexcept {
+std::string_view to_string(AdoptReason reason) noexcept {
   switch (reason) {
-    case ScalingReason::kStressHigh:
-      return "stress_high";
-    case ScalingReason::kBelowMin:
-      return "below_min";
-    case ScalingReason::kPinned:
-      return "pinned";
-    case ScalingReason::kStressLow:
-      return "stress_low";
-    case ScalingReason::kAboveMax:
-      return "above_max";
-    case ScalingReason::kManual:
-      return "manual";
-    case ScalingReason::kDrained:
-      return "drained";
-    case ScalingReason::kDrainTimeout:
-      return "drain_timeout";
-    case ScalingReason::kBootTimeout:
-      return "boot_timeout";
-    case ScalingReason::kAmbiguousCreate:
+    case AdoptReason::kAmbiguousCreate:
       return "ambiguous_create";
-    case ScalingReason::kFoundByTag:
+    case AdoptReason::kFoundByTag:
       return "found_by_tag";
   }
   return "unknown";
@@ -64,20 +50,23 @@ namespace {
 constexpr const char* kPrefix = "jvb_autoscaler_";
 
 // Pairs exported at 0 from the start, so that rate() and alerts work before the first action.
-const std::pair<ScalingAction, ScalingReason> kExpectedActions[] = {
-    {ScalingAction::kCreate, ScalingReason::kStressHigh},
-    {ScalingAction::kCreate, ScalingReason::kBelowMin},
-    {ScalingAction::kCreate, ScalingReason::kPinned},
-    {ScalingAction::kDrain, ScalingReason::kStressLow},
-    {ScalingAction::kDrain, ScalingReason::kAboveMax},
-    {ScalingAction::kDrain, ScalingReason::kPinned},
-    {ScalingAction::kDrain, ScalingReason::kManual},
-    {ScalingAction::kDelete, ScalingReason::kDrained},
-    {ScalingAction::kDelete, ScalingReason::kDrainTimeout},
-    {ScalingAction::kDelete, ScalingReason::kBootTimeout},
-    {ScalingAction::kAdopt, ScalingReason::kAmbiguousCreate},
-    {ScalingAction::kAdopt, ScalingReason::kFoundByTag},
+using scaling::Reason;
+const std::pair<ScalingAction, Reason> kExpectedActions[] = {
+    {ScalingAction::kCreate, Reason::kStressHigh},
+    {ScalingAction::kCreate, Reason::kBelowMin},
+    {ScalingAction::kCreate, Reason::kPinned},
+    {ScalingAction::kCreate, Reason::kReplacement},
+    {ScalingAction::kDrain, Reason::kStressLow},
+    {ScalingAction::kDrain, Reason::kAboveMax},
+    {ScalingAction::kDrain, Reason::kPinned},
+    {ScalingAction::kDrain, Reason::kOperator},
+    {ScalingAction::kShutdown, Reason::kDrainTimeout},
+    {ScalingAction::kDelete, Reason::kDrainedEmpty},
+    {ScalingAction::kDelete, Reason::kDrainTimeout},
+    {ScalingAction::kDelete, Reason::kLeftBrewery},
+    {ScalingAction::kDelete, Reason::kBootTimeout},
 };
+const AdoptReason kExpectedAdoptions[] = {AdoptReason::kAmbiguousCreate, AdoptReason::kFoundByTag};
 
 std::string name(const char* suffix) { return std::string(kPrefix) + suffix; }
 
@@ -170,6 +159,11 @@ struct Metrics::Impl {
   prometheus::Family<prometheus::Gauge>& build_info;
   prometheus::Family<prometheus::Gauge>& schedule_min;
   prometheus::Family<prometheus::Gauge>& schedule_active;
+  prometheus::Gauge& state_file_ok;
+  prometheus::Counter& state_file_write_failures;
+  prometheus::Counter& drain_timeouts;
+  prometheus::Gauge& consecutive_failed_boots;
+  prometheus::Gauge& creation_suspended;
 
   std::mutex mutex;  // guards the maps and optional series below
   std::map<std::string, prometheus::Gauge*> state_series;
@@ -258,15 +252,40 @@ Metrics::Impl::Impl(const MetricsOptions& options)
                                 "when no window is active).")),
       schedule_active(gauge_family(*registry, "schedule_active",
                                    "1 for the schedule window in effect now (absent when "
-                                   "none).")) {
+                                   "none).")),
+      state_file_ok(gauge(*registry, "state_file_ok",
+                          "1 while the last write of the state file succeeded; 0 while it "
+                          "fails (no bridge is created or drained until it can be saved).")),
+      state_file_write_failures(prometheus::BuildCounter()
+                                    .Name(name("state_file_write_failures_total"))
+                                    .Help("Failed writes of the state file.")
+                                    .Register(*registry)
+                                    .Add({})),
+      drain_timeouts(prometheus::BuildCounter()
+                         .Name(name("drain_timeouts_total"))
+                         .Help("Drains that reached drain_timeout_seconds with participants "
+                               "still on the bridge and forced its shutdown.")
+                         .Register(*registry)
+                         .Add({})),
+      consecutive_failed_boots(gauge(*registry, "consecutive_failed_boots",
+                                     "Boots in a row that never joined the brewery (reset when "
+                                     "a bridge joins, on reload and on ctl resume).")),
+      creation_suspended(gauge(*registry, "creation_suspended",
+                               "1 while creation is suspended after scaling.max_failed_boots "
+                               "failed boots in a row.")) {
+  state_file_ok.Set(1);
   build_info.Add({{"version", safe_label(options.version)}}).Set(1);
   for (std::string_view state : kBridgeStates) {
     state_series[std::string(state)] = &bridges.Add({{"state", std::string(state)}});
   }
   for (const auto& [action, reason] : kExpectedActions) {
-    scaling_actions.Add(
-        {{"action", std::string(to_string(action))}, {"reason", std::string(to_string(reason))}});
+    scaling_actions.Add({{"action", std::string(to_string(action))},
+                         {"reason", std::string(scaling::to_string(reason))}});
   }
+  for (const auto reason : kExpectedAdoptions) {
+    scaling_actions.Add({{"action", "adopt"}, {"reason", std::string(to_string(reason))}});
+  }
+  if (options.listen.empty()) return;  // no HTTP exposer (in-process tests): text() only
   check_listen_address(options.listen);
   try {
     exposer = std::make_unique<prometheus::Exposer>(options.listen, 1);
@@ -281,6 +300,7 @@ Metrics::Metrics(const MetricsOptions& options) : impl_(std::make_unique<Impl>(o
 Metrics::~Metrics() = default;
 
 uint16_t Metrics::port() const {
+  if (!impl_->exposer) return 0;
   auto ports = impl_->exposer->GetListeningPorts();
   return ports.empty() ? 0 : static_cast<uint16_t>(ports.front());
 }
@@ -333,10 +353,16 @@ void Metrics::set_xmpp_connected(bool connected) { impl_->xmpp_connected.Set(con
 
 void Metrics::count_xmpp_reconnect() { impl_->xmpp_reconnects.Increment(); }
 
-void Metrics::count_scaling_action(ScalingAction action, ScalingReason reason) {
+void Metrics::count_scaling_action(ScalingAction action, scaling::Reason reason) {
   // Family::Add returns the existing series for known labels and is itself thread-safe.
   impl_->scaling_actions
-      .Add({{"action", std::string(to_string(action))}, {"reason", std::string(to_string(reason))}})
+      .Add({{"action", std::string(to_string(action))},
+            {"reason", std::string(scaling::to_string(reason))}})
+      .Increment();
+}
+
+void Metrics::count_adoption(AdoptReason reason) {
+  impl_->scaling_actions.Add({{"action", "adopt"}, {"reason", std::string(to_string(reason))}})
       .Increment();
 }
 
@@ -366,6 +392,17 @@ void Metrics::set_schedule(std::optional<int> schedule_min_bridges, const std::s
         &impl_->schedule_active.Add({{"window", impl_->safe_label(window)}});
     impl_->schedule_active_series->Set(1);
   }
+}
+
+void Metrics::set_state_file_ok(bool ok) { impl_->state_file_ok.Set(ok ? 1 : 0); }
+
+void Metrics::count_state_file_write_failure() { impl_->state_file_write_failures.Increment(); }
+
+void Metrics::count_drain_timeout() { impl_->drain_timeouts.Increment(); }
+
+void Metrics::set_failed_boots(int consecutive, bool suspended) {
+  impl_->consecutive_failed_boots.Set(consecutive);
+  impl_->creation_suspended.Set(suspended ? 1 : 0);
 }
 
 }  // namespace agent

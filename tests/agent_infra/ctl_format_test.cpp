@@ -55,6 +55,25 @@ TEST(CtlFormat, StatusShowsPinBlindnessScheduleAndNoBridges) {
             "scale-down inhibited)\n");
 }
 
+TEST(CtlFormat, StatusSaysWhenTheStateFileCannotBeSaved) {
+  json reply = json::parse(kStatusReply);
+  reply["bridges"] = json::array();
+  reply["last_decisions"] = json::array();
+  reply["state_file_ok"] = false;
+  reply["state_file_error"] = "cannot write state file /var/lib/s.json: No space left on device";
+  EXPECT_NE(format_status(reply).find("state file error: cannot write state file "
+                                      "/var/lib/s.json: No space left on device (no bridge is "
+                                      "created or drained until it can be saved)\n"),
+            std::string::npos);
+  reply["state_file_error"] = nullptr;
+  EXPECT_EQ(format_status(reply).find("state file"), std::string::npos);
+  reply["creation_suspended"] = true;
+  reply["consecutive_failed_boots"] = 3;
+  EXPECT_NE(format_status(reply).find("creation suspended: 3 boots in a row never joined the "
+                                      "brewery (ctl resume resumes it)\n"),
+            std::string::npos);
+}
+
 TEST(CtlFormat, OneSentencePerCommand) {
   auto say = [](const json& request, const json& reply) { return format_reply(request, reply); };
   EXPECT_EQ(say({{"cmd", "scale-to"}, {"n", 12}},

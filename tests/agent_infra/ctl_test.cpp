@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -18,6 +19,7 @@
 #include <thread>
 
 #include "agent/control_server.h"
+#include "agent/state_store.h"
 #include "test_util.h"
 
 extern char** environ;
@@ -259,6 +261,42 @@ TEST(Ctl, AStaleSocketIsReportedAsConnectionRefused) {
   EXPECT_EQ(outcome.err, "jvb-autoscaler: cannot reach jvb-autoscaler at " + path.string() +
                              ": connection refused (is the daemon running? see `systemctl "
                              "status jvb-autoscaler`)\n");
+}
+
+// `run` writes diagnostics to stderr only (DESIGN section 3): a second daemon on a locked state
+// file says so on stderr, exits 1, and prints nothing on stdout.
+TEST(Run, LockHeldSentenceIsOnStderrAndStdoutStaysEmpty) {
+  TempDir dir;
+  std::ofstream(dir / "xmpp.pass") << "secret-xmpp\n";
+  std::ofstream(dir / "linode.token") << "secret-token\n";
+  ::chmod((dir / "xmpp.pass").c_str(), 0600);
+  ::chmod((dir / "linode.token").c_str(), 0600);
+  const json config = {{"xmpp",
+                        {{"host", "127.0.0.1"},
+                         {"port", 1},
+                         {"domain", "meet.test"},
+                         {"username", "autoscaler"},
+                         {"password_file", (dir / "xmpp.pass").string()},
+                         {"tls", "disabled"}}},
+                       {"linode",
+                        {{"api_url", "http://127.0.0.1:1"},
+                         {"token_file", (dir / "linode.token").string()},
+                         {"region", "us-lax"},
+                         {"type", "g6-dedicated-2"},
+                         {"image", "linode/debian12"},
+                         {"user_data_file", nullptr}}},
+                       {"metrics", {{"listen", "127.0.0.1:0"}}},
+                       {"control", {{"socket", (dir / "control.sock").string()}}},
+                       {"state_file", (dir / "state.json").string()}};
+  std::ofstream(dir / "config.json") << config.dump(2);
+  StateLock held(dir / "state.json");  // the first daemon
+
+  const Outcome outcome = run_binary(dir, {"run", "--config", (dir / "config.json").string()});
+  EXPECT_EQ(outcome.exit_code, 1);
+  EXPECT_EQ(outcome.out, "");
+  EXPECT_NE(outcome.err.find("holds the lock"), std::string::npos) << outcome.err;
+  EXPECT_NE(outcome.err.find((dir / "state.json.lock").string()), std::string::npos) << outcome.err;
+  EXPECT_EQ(outcome.err.find("secret"), std::string::npos) << "no secret in diagnostics";
 }
 
 }  // namespace

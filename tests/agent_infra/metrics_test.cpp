@@ -73,7 +73,10 @@ void exercise_all_setters(Metrics& metrics) {
   metrics.set_blind(false);
   metrics.set_xmpp_connected(true);
   metrics.count_xmpp_reconnect();
-  metrics.count_scaling_action(ScalingAction::kCreate, ScalingReason::kStressHigh);
+  metrics.count_scaling_action(ScalingAction::kCreate, scaling::Reason::kStressHigh);
+  metrics.count_adoption(AdoptReason::kAmbiguousCreate);
+  metrics.count_drain_timeout();
+  metrics.set_failed_boots(2, false);
   metrics.observe_linode_request("GET", 200, 0.12);
   metrics.observe_linode_request("POST", 400, 0.3);
   metrics.observe_linode_request("DELETE", 0, 10.0);

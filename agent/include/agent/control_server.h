@@ -1,6 +1,7 @@
 #pragma once
 // The daemon's control socket (DESIGN section 3): a Unix stream socket, mode 0660, one JSON
 // request per line, one JSON reply per line, many clients, several requests per connection.
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstddef>
@@ -11,6 +12,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace agent {
 
@@ -20,7 +22,14 @@ class ControlServerError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Commands the daemon understands (DESIGN section 3 + the scheduled-scaling issue).
+// The names of the commands the daemon understands (DESIGN section 3 + the scheduled-scaling
+// issue), in the order of the command table in control_handler.cpp, which checks at compile
+// time that its entries carry exactly these names. Header-only so that the socket server (and
+// its fuzz target) need nothing else from the agent.
+inline constexpr std::array<std::string_view, 10> kControlCommandNames = {
+    "status", "pause", "resume",   "scale-to",  "auto",
+    "drain",  "set",   "schedule", "event-add", "event-remove"};
+// The same names as a set (the ControlServer's default known commands).
 const std::set<std::string>& default_control_commands();
 
 class ControlServer {

@@ -5,6 +5,8 @@
 // optional; a missing key only makes the sentence shorter, a reply with a "message" string is
 // printed as is):
 //   status       DESIGN section 3 status object (+ "linode_ok", "blind_reason", "schedule",
+//                "state_file_ok", "state_file_error", "creation_suspended",
+//                "consecutive_failed_boots",
 //                "last_decisions":[{"time","action","reason"}])
 //   pause/resume {"ok":true,"paused":bool}
 //   scale-to     {"ok":true,"override":N,"requested":R,"min":m,"max":M}

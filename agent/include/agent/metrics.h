@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "jvb/version.h"
+#include "scaling/policy.h"
 
 namespace agent {
 
@@ -24,33 +25,28 @@ class MetricsError : public std::runtime_error {
 };
 
 struct MetricsOptions {
-  std::string listen = "127.0.0.1:9464";  // host:port; port 0 picks a free port (tests)
-  std::string version = JVB_VERSION;      // build_info{version}
-  std::vector<std::string> secrets;       // e.g. the Linode token, the XMPP password
+  // host:port; port 0 picks a free port (tests); empty: no HTTP server, text() only
+  // (in-process tests).
+  std::string listen = "127.0.0.1:9464";
+  std::string version = JVB_VERSION;  // build_info{version}
+  std::vector<std::string> secrets;   // e.g. the Linode token, the XMPP password
 };
 
-// What was done, for scaling_actions_total{action,reason}.
-enum class ScalingAction { kCreate, kDrain, kDelete, kAdopt };
-// Why, as a short fixed code.
-enum class ScalingReason {
-  kStressHigh,       // create: sustained stress above scale_up_threshold / target policy
-  kBelowMin,         // create: fewer bridges than min_bridges (incl. a schedule raising min)
-  kPinned,           // create/drain: ctl scale-to
-  kStressLow,        // drain: sustained low stress
-  kAboveMax,         // drain: more bridges than max_bridges (ctl set max)
-  kManual,           // drain: ctl drain BRIDGE
-  kDrained,          // delete: a draining bridge reported 0 participants
-  kDrainTimeout,     // delete: drain_timeout_seconds passed
-  kBootTimeout,      // delete: did not join within boot_timeout_seconds (state failed)
-  kAmbiguousCreate,  // adopt: found by label after an ambiguous POST
-  kFoundByTag,       // adopt: an instance with our tags and prefix we did not know
+// What was done, for scaling_actions_total{action,reason}. The reason of a create, drain,
+// shutdown or delete is the policy's scaling::Reason (its codes live in scaling/); an adoption
+// has its own reasons (AdoptReason), which only the agent knows.
+enum class ScalingAction { kCreate, kDrain, kUndrain, kShutdown, kDelete, kAdopt };
+enum class AdoptReason {
+  kAmbiguousCreate,  // found by label after an ambiguous POST
+  kFoundByTag,       // an instance with our tags and prefix we did not know
 };
 std::string_view to_string(ScalingAction action) noexcept;
-std::string_view to_string(ScalingReason reason) noexcept;
+std::string_view to_string(AdoptReason reason) noexcept;
 
 // The bridge states of DESIGN section 3; every one is always exported (0 when none).
-inline constexpr std::string_view kBridgeStates[] = {"provisioning", "ready",     "draining",
-                                                     "deleting",     "unmanaged", "failed"};
+inline constexpr std::string_view kBridgeStates[] = {"provisioning",  "ready",     "draining",
+                                                     "shutting_down", "deleting",  "unmanaged",
+                                                     "failed",        "unhealthy", "lost"};
 
 struct BridgeSample {
   std::string name;                 // MUC nickname
@@ -86,13 +82,22 @@ class Metrics {
   void set_blind(bool blind);                    // 1 while holding because it cannot see
   void set_xmpp_connected(bool connected);
   void count_xmpp_reconnect();
-  void count_scaling_action(ScalingAction action, ScalingReason reason);
+  void count_scaling_action(ScalingAction action, scaling::Reason reason);
+  void count_adoption(AdoptReason reason);
   // status: the HTTP status code, or 0 for a transport error (label status="error").
   void observe_linode_request(std::string_view method, int status, double seconds);
   void observe_decision_duration(double seconds);
   // The schedule's effect now: scheduled min_bridges (nullopt: no window active, series
   // absent) and the active window name (empty: none; schedule_active{window} is removed).
   void set_schedule(std::optional<int> schedule_min_bridges, const std::string& window);
+  // state_file_ok: 1 while the last write of the state file succeeded, 0 while it fails;
+  // state_file_write_failures_total counts the failed writes.
+  void set_state_file_ok(bool ok);
+  void count_state_file_write_failure();
+  // drain_timeouts_total: drains that reached their timeout and forced a shutdown.
+  void count_drain_timeout();
+  // consecutive_failed_boots and creation_suspended (scaling.max_failed_boots).
+  void set_failed_boots(int consecutive, bool suspended);
 
   struct Impl;
 

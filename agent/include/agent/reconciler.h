@@ -1,0 +1,133 @@
+#pragma once
+// The Reconciler: one period of the agent, readable as one straight path (Reconciler::period):
+//
+//   observe  - the Linode list merged into the Fleet (brewery events arrive between periods)
+//   bounds   - min/max from the config, ctl overrides and the schedule at this instant
+//   decide   - scaling::Policy on the Fleet's views (pure)
+//   act      - the Actuator carries the decision out (nothing before the state file is saved)
+//   publish  - one StatusView for the metrics (and for `ctl status` on request)
+//
+// It runs on one io_context thread; the Linode client's answers and the brewery's events are
+// posted onto that thread. Time comes from an injected TimeSource, the cloud from a
+// linode::Client, the bridges' REST API from a DrainClient: tests drive all three in-process.
+#include <boost/asio/io_context.hpp>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+
+#include "agent/actuator.h"
+#include "agent/bridge_pool.h"
+#include "agent/config.h"
+#include "agent/durable_state.h"
+#include "agent/fleet.h"
+#include "agent/http_post.h"
+#include "agent/metrics.h"
+#include "agent/status_view.h"
+#include "agent/time_source.h"
+#include "linode/client.h"
+#include "scaling/policy.h"
+#include "schedule/schedule.h"
+#include "xmpp/brewery_client.h"
+
+namespace agent {
+
+class Reconciler {
+ public:
+  struct Deps {
+    boost::asio::io_context& io;
+    const TimeSource& clock;
+    linode::Client& linode;
+    DrainClient& drains;
+    Metrics* metrics = nullptr;                  // may be null
+    std::function<std::string()> nickname = {};  // the brewery nickname, for a log line
+  };
+  Reconciler(Config config, bool dry_run, Deps deps);
+  Reconciler(const Reconciler&) = delete;
+  Reconciler& operator=(const Reconciler&) = delete;
+
+  // Reads the state file and the schedule and resumes the recorded drains. Returns false when
+  // the configured schedule has errors (they are logged).
+  bool start();
+  // Every brewery event, on the loop thread.
+  void on_brewery_event(const xmpp::Event& event);
+  // Starts a period: lists the instances; the answer runs the rest of the period.
+  void tick();
+  // Called when something (a ctl command) wants a period now; default: post tick() on the loop.
+  void set_tick_request(std::function<void()> request) { request_tick_ = std::move(request); }
+  // The current period length (the schedule may change it).
+  MonoClock::duration period_length() const;
+  // Shutdown: answers arriving after this change nothing.
+  void stop();
+  // Writes the state file (clean shutdown). Returns false when it could not be written.
+  bool save() { return state_.save(); }
+  // SIGHUP with a valid configuration: scaling, drain, Linode create settings and schedule.
+  void reload(const Config& fresh);
+  std::string describe_bounds() const;
+
+  // ---- the read model ------------------------------------------------------------------
+  StatusView status_view(bool with_schedule = true) const;
+
+  // ---- ctl operations (each persists; errors are one sentence) ---------------------------
+  void set_paused(bool paused);
+  struct Pin {
+    int requested, clamped, min, max;
+  };
+  Pin pin(int requested);
+  int unpin();  // returns the last desired count
+  std::optional<std::string> request_drain(const std::string& bridge);
+  struct Bounds {
+    int min, max;
+  };
+  // key "min" or "max"; n in 0..10000.
+  std::variant<Bounds, std::string> set_bound(const std::string& key, int n);
+  nlohmann::json schedule_status(std::size_t count) const;
+  std::variant<schedule::Event, std::string> add_event(const nlohmann::json& event);
+  std::optional<std::string> remove_event(const std::string& name);
+
+  // ---- for tests -----------------------------------------------------------------------
+  const Fleet& fleet() const { return fleet_; }
+  const DurableState& state() const { return state_; }
+  const scaling::Decision& last_decision() const { return last_decision_; }
+
+ private:
+  void period(linode::Result<std::vector<linode::Instance>> listed);
+  void observe(const linode::Result<std::vector<linode::Instance>>& listed);
+  scaling::EffectiveConfig bounds(WallTime now) const;
+  scaling::Snapshot snapshot(MonoTime now, WallTime wall_now) const;
+  void record(const scaling::Decision& decision);
+  void publish();
+  bool load_schedule();
+  void write_notes(const Notes& notes) const;
+  Visibility visibility() const;
+  std::optional<int> pinned_clamped() const;
+  void request_tick();
+
+  Config config_;
+  Deps deps_;
+  DurableState state_;
+  std::optional<schedule::Schedule> schedule_;
+  Fleet fleet_;
+  BridgePool pool_;
+  std::set<std::string> manual_drains_;  // ctl drain, handed to the policy each period
+  Actuator actuator_;
+  scaling::Policy policy_;
+  scaling::EffectiveConfig effective_;
+  scaling::Decision last_decision_;
+  std::deque<DecisionRow> decisions_;
+  std::string last_logged_reason_;
+  std::string last_recorded_action_;
+  std::function<void()> request_tick_;
+  bool stopping_ = false;
+  bool list_in_flight_ = false;
+  bool xmpp_connected_ = false;
+  bool ever_connected_ = false;
+  bool linode_ok_ = false;
+  bool listed_once_ = false;
+  std::string linode_error_;
+};
+
+}  // namespace agent
