@@ -54,15 +54,8 @@ void Actuator::act(const scaling::Decision& decision,
     // A manual request stays queued only while the state file refuses to record its drain.
     if (manual && (started || d_.state.ok())) d_.manual_drains.erase(drain.bridge);
   }
-  // The graceful shutdown (POST drain.shutdown_url) is not carried out yet: a bridge the policy
-  // wants shut down is deleted, as before the typed decision (issue 15 replaces this).
   for (const auto& shutdown : decision.shutdowns) {
-    Bridge* bridge = d_.fleet.find(shutdown.bridge);
-    if (!bridge) continue;
-    if (shutdown.reason == scaling::Reason::kDrainTimeout && d_.metrics) {
-      d_.metrics->count_drain_timeout();
-    }
-    remove(*bridge, shutdown.reason);
+    if (Bridge* bridge = d_.fleet.find(shutdown.bridge)) shut_down(*bridge, shutdown.reason);
   }
   for (const auto& del : decision.deletes) {
     Bridge* bridge = d_.fleet.find(del.bridge);
@@ -244,6 +237,44 @@ void Actuator::retry_unfinished_drains() {
   for (auto& [name, bridge] : d_.fleet.bridges()) {
     if (bridge.draining()) post_drain(bridge);
   }
+}
+
+void Actuator::shut_down(Bridge& bridge, scaling::Reason reason) {
+  if (!bridge.managed || !bridge.linode_id) {
+    spdlog::error("refusing to shut down {}: not an instance this agent manages", bridge.name);
+    return;
+  }
+  if (bridge.shutdown_in_flight || bridge.shutting_down()) return;
+  const Lifecycle before = bridge.state;
+  if (!d_.fleet.move(bridge, Lifecycle::kShuttingDown)) {
+    spdlog::error("refusing to shut down {}: a {} bridge cannot be shut down", bridge.name,
+                  to_string(bridge.state));
+    return;
+  }
+  bridge.state_before_shutdown = before;
+  bridge.shutdown_started = d_.clock.mono_now();
+  bridge.shutdown_in_flight = true;
+  count(ScalingAction::kShutdown, reason);
+  if (reason == scaling::Reason::kDrainTimeout && d_.metrics) d_.metrics->count_drain_timeout();
+  spdlog::info(
+      "shutting down bridge {} gracefully (Linode {}, {} participants, reason {}): Jicofo moves "
+      "its participants; the instance is deleted once the bridge has left the brewery",
+      bridge.name, *bridge.linode_id, format_optional(bridge.stats.participants),
+      scaling::to_string(reason));
+  const std::string name = bridge.name;
+  d_.pool.shut_down(*bridge.linode_id, [this, name](linode::Result<linode::Done> result) {
+    if (stopping_) return;
+    Bridge* bridge = d_.fleet.find(name);
+    if (!bridge) return;
+    bridge->shutdown_in_flight = false;
+    if (!result.ok()) {
+      spdlog::error("shutting down bridge {} failed: {}; retrying next period", name,
+                    result.error().message());
+      if (bridge->shutting_down()) d_.fleet.move(*bridge, bridge->state_before_shutdown);
+      return;
+    }
+    spdlog::info("bridge {} is shutting down", name);
+  });
 }
 
 void Actuator::remove(Bridge& bridge, scaling::Reason reason) {

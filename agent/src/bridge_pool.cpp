@@ -147,6 +147,10 @@ void BridgePool::remove(int64_t linode_id, Callback<linode::Done> done) {
   client_.delete_instance(linode_id, on_loop(io_, std::move(done)));
 }
 
+void BridgePool::shut_down(int64_t linode_id, Callback<linode::Done> done) {
+  client_.shutdown_instance(linode_id, on_loop(io_, std::move(done)));
+}
+
 void BridgePool::bind(const std::string& label, int64_t linode_id) {
   for (auto& create : state_.data().creates) {
     if (create.label == label) create.linode_id = linode_id;

@@ -59,8 +59,9 @@ bool legal_transition(Lifecycle from, Lifecycle to) noexcept {
     case L::kDraining:  // undrained, refused or vanished; shut down at the timeout; deleted
       return to == L::kReady || to == L::kProvisioning || to == L::kShuttingDown ||
              to == L::kDeleting;
-    case L::kShuttingDown:  // left the brewery and deleted; vanished
-      return to == L::kDeleting || to == L::kReady;
+    case L::kShuttingDown:  // left the brewery and deleted; vanished; a failed request returns
+      return to == L::kDeleting || to == L::kReady || to == L::kDraining || to == L::kUnhealthy ||
+             to == L::kLost;
     case L::kDeleting:  // a failed DELETE returns to where it was; vanished while in the brewery
       return to == L::kProvisioning || to == L::kReady || to == L::kDraining ||
              to == L::kShuttingDown || to == L::kUnhealthy || to == L::kLost;
@@ -134,13 +135,33 @@ void Fleet::on_presence(const std::string& name, const xmpp::BridgeStats& stats,
   bridge.last_update = now;
   if (bridge.state == Lifecycle::kLost) move(bridge, Lifecycle::kReady);  // back in the brewery
   settle(bridge);
-  if (bridge.draining()) follow_drain(bridge, stats, now, notes);
+  follow_health(bridge, stats, now, notes);
+  if (bridge.draining() || bridge.shutting_down()) follow_drain(bridge, stats, now, notes);
   if (is_new) {
     notes.push_back(
         {Note::Level::kInfo,
          fmt::format("bridge {} is in the brewery ({}, stress {}, {} participants)", name,
                      bridge.managed ? "managed" : "not managed yet",
                      format_optional(stats.stress_level), format_optional(stats.participants))});
+  }
+}
+
+// DESIGN section 5 "Health": a managed bridge publishing healthy = false is unhealthy (not
+// capacity, replaced after unhealthy_timeout_seconds); healthy again (or unknown) is ready.
+void Fleet::follow_health(Bridge& bridge, const xmpp::BridgeStats& stats, MonoTime now,
+                          Notes& notes) {
+  if (!bridge.managed) return;
+  const bool unhealthy = stats.healthy == std::optional<bool>(false);
+  if (unhealthy && bridge.state == Lifecycle::kReady) {
+    move(bridge, Lifecycle::kUnhealthy);
+    bridge.unhealthy_since = now;
+    notes.push_back({Note::Level::kWarn,
+                     fmt::format("bridge {} publishes healthy = false: not capacity; replaced if "
+                                 "it stays unhealthy",
+                                 bridge.name)});
+  } else if (!unhealthy && bridge.state == Lifecycle::kUnhealthy) {
+    move(bridge, Lifecycle::kReady);
+    notes.push_back({Note::Level::kInfo, fmt::format("bridge {} is healthy again", bridge.name)});
   }
 }
 
@@ -356,16 +377,26 @@ std::vector<scaling::BridgeView> Fleet::views(MonoTime now, WallTime wall_now) c
     }
     if (fresh(bridge, now)) {
       view.stress = bridge.stats.stress_level;
-      if (bridge.stats.participants)
-        view.participants = static_cast<int>(*bridge.stats.participants);
+      // Participants connected to this bridge (relayed endpoints excluded where published).
+      if (auto local = bridge.stats.local_participants()) {
+        view.participants = static_cast<int>(*local);
+      }
     }
     switch (bridge.state) {
       case Lifecycle::kDeleting:
       case Lifecycle::kFailed:
         view.state = scaling::BridgeState::kDeleting;
         break;
-      case Lifecycle::kDraining:
       case Lifecycle::kShuttingDown:
+        view.state = scaling::BridgeState::kShuttingDown;
+        view.state_since = policy_seconds(bridge.shutdown_started);
+        view.drained_empty = bridge.drained_empty;
+        break;
+      case Lifecycle::kUnhealthy:
+        view.state = scaling::BridgeState::kUnhealthy;
+        view.state_since = policy_seconds(bridge.unhealthy_since);
+        break;
+      case Lifecycle::kDraining:
         view.state = scaling::BridgeState::kDraining;
         // The drain timeout runs from when the drain took effect (the request time until then).
         view.state_since = policy_seconds(bridge.drain_effective ? bridge.drain_effective_at
@@ -383,7 +414,7 @@ std::vector<scaling::BridgeView> Fleet::views(MonoTime now, WallTime wall_now) c
         view.participants = 0;
         break;
       default:
-        if (bridge.stats.drain.value_or(false) || bridge.stats.graceful_shutdown.value_or(false)) {
+        if (bridge.stats.refuses_new_conferences()) {
           // Someone else (an operator) drains it: not capacity, and never touched by the policy.
           view.state = scaling::BridgeState::kDraining;
           view.state_since = now_seconds;

@@ -97,6 +97,8 @@ void Reconciler::stop() {
 
 void Reconciler::on_brewery_event(const xmpp::Event& event) {
   const MonoTime now = deps_.clock.mono_now();
+  // A bridge that never publishes `participants` (JVB's stats filter): one clear warning.
+  if (auto warning = missing_participants_.observe(event)) spdlog::warn("{}", *warning);
   Notes notes;
   switch (event.type) {
     case xmpp::Event::Type::kConnected:

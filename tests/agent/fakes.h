@@ -119,6 +119,17 @@ class FakeLinode final : public linode::Client {
   }
 
   void get_ips(int64_t id, Callback<linode::Instance> done) override { get_instance(id, done); }
+  std::vector<int64_t> shut_down;  // ids asked to shut down
+  void shutdown_instance(int64_t id, Callback<linode::Done> done) override {
+    shut_down.push_back(id);
+    auto it = instances.find(id);
+    if (it == instances.end()) {
+      done(not_found());
+      return;
+    }
+    it->second.status = "shutting_down";
+    done(linode::Done{});
+  }
   void shutdown() override {}
 
   static linode::Error ambiguous() {

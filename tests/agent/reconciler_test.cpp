@@ -558,7 +558,7 @@ TEST_F(DrainLifecycleTest, ABridgeThatForgetsItsDrainIsAskedAgain) {
   EXPECT_EQ(state_of("jvb-as-2"), "draining");
 }
 
-TEST_F(DrainLifecycleTest, DrainTimeoutRunsFromWhenTheDrainTookEffect) {
+TEST_F(DrainLifecycleTest, DrainTimeoutShutsDownAndDeletesOnlyAfterTheBridgeLeft) {
   config.scaling.drain_timeout_seconds = 600;
   drain_second();
   // Stale presences for 300 s: the drain has not taken effect.
@@ -569,22 +569,57 @@ TEST_F(DrainLifecycleTest, DrainTimeoutRunsFromWhenTheDrainTookEffect) {
     period();
   }
   clock.advance(10s);
-  presence("jvb-as-2", 0.2, 20, true);  // took effect now
+  presence("jvb-as-2", 0.2, 20, true);  // took effect now: the timeout runs from here
   for (int i = 0; i < 50; ++i) {        // 500 s after it took effect, 810 s after the request
     clock.advance(10s);
     presence("jvb-as-1", 0.3, 30);
     presence("jvb-as-2", 0.2, 20, true);
     period();
   }
-  EXPECT_TRUE(linode.deleted.empty()) << reconciler->last_decision().notes.size();
+  EXPECT_TRUE(linode.shut_down.empty());
   for (int i = 0; i < 12; ++i) {
     clock.advance(10s);
     presence("jvb-as-1", 0.3, 30);
-    presence("jvb-as-2", 0.2, 20, true);
+    presence("jvb-as-2", 0.2, 20, true);  // a long meeting is still on it
     period();
   }
-  EXPECT_EQ(linode.deleted.size(), 1u);
+  ASSERT_EQ(linode.shut_down.size(), 1u) << "graceful shutdown at the drain timeout";
+  EXPECT_EQ(state_of("jvb-as-2"), "shutting_down");
   EXPECT_EQ(metric("jvb_autoscaler_drain_timeouts_total"), "1");
+  EXPECT_TRUE(linode.deleted.empty()) << "never deleted while in the brewery with participants";
+  left("jvb-as-2");  // JVB stopped; Jicofo moved its participants
+  periods(1);
+  EXPECT_EQ(linode.deleted.size(), 1u);
+  EXPECT_EQ(
+      metric("jvb_autoscaler_scaling_actions_total{action=\"delete\",reason=\"left_brewery\"}"),
+      "1");
+}
+
+TEST_F(ReconcilerTest, UnhealthyBridgeIsNotCapacityAndIsReplacedThenShutDown) {
+  config.scaling.unhealthy_timeout_seconds = 300;
+  linode.add_instance("jvb-as-1", kTags);
+  start();
+  connect();
+  presence("jvb-as-1", 0.3, 30);
+  period();
+  xmpp::Event sick{xmpp::Event::Type::kStats, "jvb-as-1", {}, "", clock.wall_now()};
+  sick.stats.stress_level = 0.3;
+  sick.stats.participants = 30;
+  sick.stats.conferences = 6;
+  sick.stats.healthy = false;
+  reconciler->on_brewery_event(sick);
+  EXPECT_EQ(state_of("jvb-as-1"), "unhealthy");
+  periods(1);
+  EXPECT_EQ(linode.creates_sent, 1) << "not capacity: min_bridges gets a replacement";
+  // The replacement joins; the sick one stays unhealthy past the timeout: shut down, not deleted.
+  for (int i = 0; i < 32; ++i) {
+    clock.advance(10s);
+    presence("jvb-as-2", 0.2, 10);
+    reconciler->on_brewery_event(sick);
+    period();
+  }
+  EXPECT_EQ(linode.shut_down.size(), 1u);
+  EXPECT_TRUE(linode.deleted.empty());
 }
 
 TEST_F(DrainLifecycleTest, RefusedDrainLeavesTheBridgeReady) {
@@ -642,6 +677,35 @@ TEST_F(ReconcilerTest, FailedBootsInARowSuspendCreationUntilResume) {
   periods(1);
   EXPECT_EQ(linode.creates_sent, 4);
   EXPECT_EQ(metric("jvb_autoscaler_creation_suspended"), "0");
+}
+
+TEST_F(ReconcilerTest, StatsFilteredBridgeScalesByStressAndIsNotGuessedEmpty) {
+  // JVB's stats filter: stress_level only, no participants or conferences.
+  linode.add_instance("jvb-as-1", kTags);
+  linode.add_instance("jvb-as-2", kTags);
+  start();
+  connect();
+  auto filtered = [&](const std::string& name, double stress, bool drain) {
+    xmpp::Event event{xmpp::Event::Type::kStats, name, {}, "", clock.wall_now()};
+    event.stats.stress_level = stress;
+    event.stats.drain = drain;
+    reconciler->on_brewery_event(event);
+  };
+  for (int i = 0; i < 6; ++i) {
+    clock.advance(10s);
+    filtered("jvb-as-1", 0.05, false);
+    filtered("jvb-as-2", 0.05, false);
+    period();
+  }
+  ASSERT_EQ(drains.urls.size(), 1u) << "low stress alone drives the scale-down";
+  for (int i = 0; i < 6; ++i) {
+    clock.advance(10s);
+    filtered("jvb-as-1", 0.05, false);
+    filtered("jvb-as-2", 0.0, true);
+    filtered("jvb-as-1", 0.05, false);
+    period();
+  }
+  EXPECT_TRUE(linode.deleted.empty()) << "never guessed empty without participants";
 }
 
 TEST_F(ReconcilerTest, UnknownControlCommandIsRefused) {

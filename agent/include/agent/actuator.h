@@ -47,6 +47,11 @@ class Actuator {
   bool create(scaling::Reason reason);
   bool start_drain(const std::string& name, scaling::Reason reason);
   void remove(Bridge& bridge, scaling::Reason reason);
+  // Graceful shutdown through the Linode API (ACPI: JVB stops, Jicofo moves its participants,
+  // the bridge leaves the brewery); the delete follows once it has left or reported itself
+  // empty. drain.shutdown_url (JVB's own endpoint) is not configurable yet: the DESIGN's
+  // `null` behaviour is the one implemented.
+  void shut_down(Bridge& bridge, scaling::Reason reason);
 
   // After stop() no answer changes anything (the daemon is shutting down).
   void stop() { stopping_ = true; }

@@ -56,6 +56,8 @@ class BridgePool {
   // Lists every instance carrying the configured tags.
   void list(Callback<std::vector<linode::Instance>> done);
   void remove(int64_t linode_id, Callback<linode::Done> done);
+  // ACPI shutdown through the Linode API: JVB stops gracefully and leaves the brewery.
+  void shut_down(int64_t linode_id, Callback<linode::Done> done);
 
   // The label's POST answered (or its instance was adopted): remember the id. Saves.
   void bind(const std::string& label, int64_t linode_id);

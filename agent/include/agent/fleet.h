@@ -75,13 +75,21 @@ struct Bridge {
   bool drained_empty = false;
   // kLost: since when the bridge (which was ready) is out of the brewery.
   MonoTime lost_since{};
+  // kUnhealthy: since when it publishes healthy = false.
+  MonoTime unhealthy_since{};
+  // kShuttingDown: when the graceful shutdown was asked, and where it came from (restored when
+  // the request fails, so that the policy asks again).
+  MonoTime shutdown_started{};
+  Lifecycle state_before_shutdown = Lifecycle::kDraining;
 
   // Effects in flight (at most one of each).
   bool create_in_flight = false;
   bool drain_in_flight = false;
   bool delete_in_flight = false;
+  bool shutdown_in_flight = false;
 
   bool draining() const { return state == Lifecycle::kDraining; }
+  bool shutting_down() const { return state == Lifecycle::kShuttingDown; }
   bool deleting() const { return state == Lifecycle::kDeleting || state == Lifecycle::kFailed; }
 };
 
@@ -185,6 +193,7 @@ class Fleet {
   // Provisioning <-> ready follows presence for bridges in neither drain nor delete.
   void settle(Bridge& bridge);
   void follow_drain(Bridge& bridge, const xmpp::BridgeStats& stats, MonoTime now, Notes& notes);
+  void follow_health(Bridge& bridge, const xmpp::BridgeStats& stats, MonoTime now, Notes& notes);
 
   FleetRules rules_;
   std::map<std::string, Bridge> bridges_;

@@ -32,6 +32,7 @@
 #include "scaling/policy.h"
 #include "schedule/schedule.h"
 #include "xmpp/brewery_client.h"
+#include "xmpp/stats_filter.h"
 
 namespace agent {
 
@@ -113,6 +114,7 @@ class Reconciler {
   Fleet fleet_;
   BridgePool pool_;
   std::set<std::string> manual_drains_;  // ctl drain, handed to the policy each period
+  xmpp::MissingParticipantsDetector missing_participants_;  // JVB's stats filter, warned once
   Actuator actuator_;
   scaling::Policy policy_;
   scaling::EffectiveConfig effective_;
