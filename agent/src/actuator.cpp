@@ -191,7 +191,11 @@ bool Actuator::start_drain(const std::string& name, scaling::Reason reason) {
 }
 
 std::string Actuator::drain_url(const Bridge& bridge) const {
-  std::string url = d_.config.drain.url;
+  return fill_url(d_.config.drain.url, bridge);
+}
+
+std::string Actuator::fill_url(const std::string& pattern, const Bridge& bridge) {
+  std::string url = pattern;
   url = replace_all(url, "{label}", bridge.name);
   url = replace_all(url, "{private_ip}", bridge.private_ip.value_or(""));
   url = replace_all(url, "{public_ip}", bridge.public_ip.value_or(""));
@@ -262,7 +266,37 @@ void Actuator::shut_down(Bridge& bridge, scaling::Reason reason) {
       bridge.name, *bridge.linode_id, format_optional(bridge.stats.participants),
       scaling::to_string(reason));
   const std::string name = bridge.name;
-  d_.pool.shut_down(*bridge.linode_id, [this, name](linode::Result<linode::Done> result) {
+  const auto& shutdown_url = d_.config.drain.shutdown_url;
+  const bool needs_ip = shutdown_url && shutdown_url->find("{private_ip}") != std::string::npos;
+  if (!shutdown_url || (needs_ip && !bridge.private_ip)) {
+    shut_down_instance(name);
+    return;
+  }
+  // JVB's graceful shutdown (Shutdown.java in jitsi-videobridge: the "graceful-shutdown"
+  // property is required); if the endpoint fails, the Linode API shuts the instance down.
+  const std::string url = fill_url(*shutdown_url, bridge);
+  d_.drains.post(
+      url, R"({"graceful-shutdown": true})", kDrainRequestTimeout,
+      [this, name, url](HttpOutcome outcome) {
+        if (stopping_) return;
+        if (outcome.status >= 200 && outcome.status < 300) {
+          Bridge* bridge = d_.fleet.find(name);
+          if (bridge) bridge->shutdown_in_flight = false;
+          spdlog::info("bridge {} accepted the graceful shutdown ({})", name, outcome.status);
+          return;
+        }
+        spdlog::warn(
+            "graceful shutdown request to bridge {} at {} failed: {}; shutting the "
+            "instance down through the Linode API",
+            name, url, outcome.status ? "HTTP " + std::to_string(outcome.status) : outcome.error);
+        shut_down_instance(name);
+      });
+}
+
+void Actuator::shut_down_instance(const std::string& name) {
+  Bridge* found = d_.fleet.find(name);
+  if (!found || !found->linode_id) return;
+  d_.pool.shut_down(*found->linode_id, [this, name](linode::Result<linode::Done> result) {
     if (stopping_) return;
     Bridge* bridge = d_.fleet.find(name);
     if (!bridge) return;

@@ -16,6 +16,9 @@ xmpp::ClientConfig brewery_client_config(const XmppSection& section, std::string
                                            : xmpp::TlsMode::kRequired;
   config.verify_certificate = section.verify_certificate;
   config.ca_file = section.ca_file;
+  // XEP-0199 liveness: blind while a ping goes unanswered (DESIGN section 5).
+  config.ping_interval_seconds = section.ping_interval_seconds;
+  config.ping_timeout_seconds = section.ping_timeout_seconds;
   return config;
 }
 

@@ -22,6 +22,7 @@
 #include "agent/reconciler.h"
 #include "agent/state_store.h"
 #include "agent/time_source.h"
+#include "jvb/version.h"
 #include "linode/client.h"
 #include "xmpp/brewery_client.h"
 

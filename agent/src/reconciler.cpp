@@ -4,6 +4,8 @@
 
 #include <boost/asio/post.hpp>
 
+#include "agent/schedule_section.h"
+
 namespace agent {
 
 namespace {
@@ -55,11 +57,9 @@ bool Reconciler::start() {
 
 bool Reconciler::load_schedule() {
   std::vector<std::string> errors;
-  if (!config_.schedule.is_null()) {
-    schedule_.emplace(schedule::parse_schedule(config_.schedule, config_.scaling, errors));
-  } else {
-    schedule_.emplace(schedule::ScheduleConfig{});
-  }
+  // The schedule section was parsed (and validated) once by load_config.
+  schedule_.emplace(config_.schedule_config ? config_.schedule_config->config
+                                            : schedule::ScheduleConfig{});
   auto events = schedule::events_from_json(state_.data().schedule_events, "state.schedule_events",
                                            config_.scaling, errors);
   for (auto& event : events) {
@@ -69,7 +69,7 @@ bool Reconciler::load_schedule() {
     }
   }
   for (const auto& error : errors) spdlog::error("{}", error);
-  return errors.empty() || config_.schedule.is_null();
+  return errors.empty() || !config_.schedule_config;
 }
 
 void Reconciler::reload(const Config& fresh) {
@@ -81,6 +81,7 @@ void Reconciler::reload(const Config& fresh) {
   config_.linode.image = fresh.linode.image;
   config_.linode.user_data_template = fresh.linode.user_data_template;
   config_.schedule = fresh.schedule;
+  config_.schedule_config = fresh.schedule_config;
   fleet_.set_rules(rules_for(config_));
   fleet_.reset_failed_boots();  // a reload may have fixed what made boots fail
   load_schedule();

@@ -170,13 +170,20 @@ class FakeLinode final : public linode::Client {
 
 class FakeDrains final : public agent::DrainClient {
  public:
-  int status = 200;  // what every request answers
-  std::vector<std::string> urls;
-  void post(const std::string& url, std::string, std::chrono::milliseconds,
+  int status = 200;                    // what every drain request answers
+  int shutdown_status = 200;           // what /colibri/shutdown answers
+  std::vector<std::string> urls;       // drain requests
+  std::vector<std::string> shutdowns;  // graceful-shutdown requests (their bodies checked)
+  void post(const std::string& url, std::string body, std::chrono::milliseconds,
             std::function<void(agent::HttpOutcome)> done) override {
-    urls.push_back(url);
+    const bool shutdown = url.find("/colibri/shutdown") != std::string::npos;
+    if (shutdown) {
+      shutdowns.push_back(body);
+    } else {
+      urls.push_back(url);
+    }
     agent::HttpOutcome outcome;
-    outcome.status = status;
+    outcome.status = shutdown ? shutdown_status : status;
     if (status == 0) outcome.error = "connection refused";
     done(outcome);
   }

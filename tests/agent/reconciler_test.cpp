@@ -560,6 +560,7 @@ TEST_F(DrainLifecycleTest, ABridgeThatForgetsItsDrainIsAskedAgain) {
 
 TEST_F(DrainLifecycleTest, DrainTimeoutShutsDownAndDeletesOnlyAfterTheBridgeLeft) {
   config.scaling.drain_timeout_seconds = 600;
+  drains.shutdown_status = 404;  // JVB's shutdown endpoint is off: the Linode API shuts it down
   drain_second();
   // Stale presences for 300 s: the drain has not taken effect.
   for (int i = 0; i < 30; ++i) {
@@ -583,7 +584,9 @@ TEST_F(DrainLifecycleTest, DrainTimeoutShutsDownAndDeletesOnlyAfterTheBridgeLeft
     presence("jvb-as-2", 0.2, 20, true);  // a long meeting is still on it
     period();
   }
-  ASSERT_EQ(linode.shut_down.size(), 1u) << "graceful shutdown at the drain timeout";
+  ASSERT_EQ(drains.shutdowns.size(), 1u) << "graceful shutdown at the drain timeout";
+  EXPECT_EQ(drains.shutdowns[0], R"({"graceful-shutdown": true})");
+  ASSERT_EQ(linode.shut_down.size(), 1u) << "the refused endpoint falls back to the Linode API";
   EXPECT_EQ(state_of("jvb-as-2"), "shutting_down");
   EXPECT_EQ(metric("jvb_autoscaler_drain_timeouts_total"), "1");
   EXPECT_TRUE(linode.deleted.empty()) << "never deleted while in the brewery with participants";
@@ -618,7 +621,9 @@ TEST_F(ReconcilerTest, UnhealthyBridgeIsNotCapacityAndIsReplacedThenShutDown) {
     reconciler->on_brewery_event(sick);
     period();
   }
-  EXPECT_EQ(linode.shut_down.size(), 1u);
+  EXPECT_EQ(drains.shutdowns.size(), 1u) << "JVB's own graceful shutdown";
+  EXPECT_TRUE(linode.shut_down.empty());
+  EXPECT_EQ(state_of("jvb-as-1"), "shutting_down");
   EXPECT_TRUE(linode.deleted.empty());
 }
 

@@ -3,10 +3,9 @@
 // bounded. The cluster fixture lives in cluster_fixture.h (shared with tests/faults).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
-#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <fstream>

@@ -47,10 +47,9 @@ class Actuator {
   bool create(scaling::Reason reason);
   bool start_drain(const std::string& name, scaling::Reason reason);
   void remove(Bridge& bridge, scaling::Reason reason);
-  // Graceful shutdown through the Linode API (ACPI: JVB stops, Jicofo moves its participants,
-  // the bridge leaves the brewery); the delete follows once it has left or reported itself
-  // empty. drain.shutdown_url (JVB's own endpoint) is not configurable yet: the DESIGN's
-  // `null` behaviour is the one implemented.
+  // Graceful shutdown: POST drain.shutdown_url {"graceful-shutdown": true}, or (null, or when
+  // that fails) the Linode API's ACPI shutdown. JVB stops, Jicofo moves its participants, the
+  // bridge leaves the brewery; the delete follows once it has left or reported itself empty.
   void shut_down(Bridge& bridge, scaling::Reason reason);
 
   // After stop() no answer changes anything (the daemon is shutting down).
@@ -65,6 +64,9 @@ class Actuator {
   void drop_pending(const std::string& label);
   void post_drain(Bridge& bridge);
   std::string drain_url(const Bridge& bridge) const;
+  // Fills {label}, {private_ip}, {public_ip}, {linode_id} (DESIGN section 4).
+  static std::string fill_url(const std::string& pattern, const Bridge& bridge);
+  void shut_down_instance(const std::string& name);
   void count(ScalingAction action, scaling::Reason reason) {
     if (d_.metrics) d_.metrics->count_scaling_action(action, reason);
   }
