@@ -591,15 +591,7 @@ TEST_F(FaultMatrix, ReloadRaisesMinAndInvalidReloadKeepsOldConfig) {
 // 11. A drained bridge holds a long meeting: it is not deleted while the meeting runs; at the
 // drain timeout it is shut down gracefully (POST /colibri/shutdown), leaves the brewery, and
 // only then is its instance deleted.
-//
-// DISABLED (not in fault_rows): the daemon does not POST drain.shutdown_url
-// ({"graceful-shutdown": true}) at the drain timeout; it shuts the instance down through the
-// Linode API at once (Actuator::shut_down, "shutting down bridge jvb-as-1 gracefully (Linode
-// ..., 3 participants, reason drain_timeout)"), so JVB's graceful phase never runs and jvb-sim
-// is SIGTERMed with its 3 participants ("stopped by signal with 3 participants"). DESIGN §5 and
-// issue 15.1 want the Linode shutdown only when that endpoint fails. Everything else of the
-// row held on the run of 02:22 UTC: no DELETE for 8 s, left the brewery before the DELETE.
-TEST_F(FaultMatrix, DISABLED_LongMeetingOnDrainedBridgeIsShutDownGracefullyThenDeleted) {
+TEST_F(FaultMatrix, LongMeetingOnDrainedBridgeIsShutDownGracefullyThenDeleted) {
   begin_row(11, "drained bridge holds a 10-minute meeting (drain timeout 8 s)", 30);
   use_realistic_bridges("--meeting 3:600");
   start_static_bridge(10);
@@ -754,13 +746,7 @@ TEST_F(FaultMatrix, UnhealthyBridgeIsNotCapacityAndIsReplaced) {
 
 // 15. A bridge with JVB's stats filter on publishes no participants and no conferences: it
 // still counts by stress, and its drain ends by graceful shutdown, never by a guess.
-//
-// DISABLED (not in fault_rows), as row 11: the drain of a bridge without `participants` ends at
-// its timeout by a Linode shutdown of the instance, not by POST drain.shutdown_url (jvb-sim:
-// no "shutdown requested over HTTP", "stopped by signal with 3 participants"). The rest held on
-// the run of 02:24 UTC: counted by stress (participants null, stress a number, cluster_stress a
-// number), not deleted before the 8 s drain timeout, not deleted as "drained" by a guess.
-TEST_F(FaultMatrix, DISABLED_BridgeWithoutParticipantsCountsByStressAndEndsByShutdown) {
+TEST_F(FaultMatrix, BridgeWithoutParticipantsCountsByStressAndEndsByShutdown) {
   begin_row(15, "bridges publish the stats-filter whitelist only (no participants)", 30);
   use_realistic_bridges("--stats-filter --meeting 3:600");
   start_static_bridge(10);
