@@ -14,6 +14,7 @@ PACKAGES=(
   prometheus-cpp-dev libspdlog-dev libcli11-dev libsystemd-dev libhowardhinnant-date-dev
   libexpat1-dev tzdata googletest libgtest-dev libgmock-dev clang-format
   prosody lua-unbound prometheus ansible-core ansible-lint yamllint systemd python3-yaml
+  gnuplot-nox
 )
 
 install_missing() {

@@ -42,6 +42,9 @@ void Actuator::act(const scaling::Decision& decision,
     const int creates = decision.create_count();
     if (creates > 0) spdlog::info("dry run: would create {} bridge(s)", creates);
     for (const auto& drain : decision.drains) spdlog::info("dry run: would drain {}", drain.bridge);
+    for (const auto& undrain : decision.undrains) {
+      spdlog::info("dry run: would undrain {}", undrain.bridge);
+    }
     for (const auto& shutdown : decision.shutdowns) {
       spdlog::info("dry run: would shut down {}", shutdown.bridge);
     }
@@ -53,6 +56,9 @@ void Actuator::act(const scaling::Decision& decision,
     const bool started = start_drain(drain.bridge, drain.reason);
     // A manual request stays queued only while the state file refuses to record its drain.
     if (manual && (started || d_.state.ok())) d_.manual_drains.erase(drain.bridge);
+  }
+  for (const auto& undrain : decision.undrains) {
+    if (Bridge* bridge = d_.fleet.find(undrain.bridge)) this->undrain(*bridge, undrain.reason);
   }
   for (const auto& shutdown : decision.shutdowns) {
     if (Bridge* bridge = d_.fleet.find(shutdown.bridge)) shut_down(*bridge, shutdown.reason);
@@ -241,6 +247,38 @@ void Actuator::retry_unfinished_drains() {
   for (auto& [name, bridge] : d_.fleet.bridges()) {
     if (bridge.draining()) post_drain(bridge);
   }
+}
+
+void Actuator::undrain(Bridge& bridge, scaling::Reason reason) {
+  if (!bridge.managed || !bridge.draining() || bridge.drain_in_flight) return;
+  if (d_.config.drain.disable_url.find("{private_ip}") != std::string::npos && !bridge.private_ip) {
+    return;
+  }
+  bridge.drain_in_flight = true;
+  const std::string url = fill_url(d_.config.drain.disable_url, bridge);
+  const std::string name = bridge.name;
+  spdlog::info("undraining bridge {} ({} participants, reason {}): load is back", name,
+               format_optional(bridge.stats.participants), scaling::to_string(reason));
+  d_.drains.post(url, "{}", kDrainRequestTimeout, [this, name, url, reason](HttpOutcome outcome) {
+    Bridge* bridge = d_.fleet.find(name);
+    if (!bridge) return;
+    bridge->drain_in_flight = false;
+    if (outcome.status < 200 || outcome.status >= 300) {
+      spdlog::warn("undrain request to bridge {} at {} failed: {}; it keeps draining", name, url,
+                   outcome.status ? "HTTP " + std::to_string(outcome.status) : outcome.error);
+      return;
+    }
+    if (!bridge->draining()) return;
+    d_.fleet.move(*bridge, bridge->in_brewery ? Lifecycle::kReady : Lifecycle::kProvisioning);
+    bridge->drain_posted = false;
+    bridge->drain_effective = false;
+    bridge->empty_since.reset();
+    bridge->drained_empty = false;
+    count(ScalingAction::kUndrain, reason);
+    spdlog::info("bridge {} is back in service (undrained)", name);
+    d_.pool.forget_drain(name);
+    d_.state.save();
+  });
 }
 
 void Actuator::shut_down(Bridge& bridge, scaling::Reason reason) {

@@ -148,6 +148,10 @@ int run_cli(int argc, char** argv) {
   sim_cmd->add_option("--config", sim.config_path,
                       "Configuration (only scaling, simulation, schedule are read)");
   sim_cmd->add_flag("--json", sim.json, "Print the report as JSON");
+  sim_cmd->add_option("--timeline", sim.timeline_path,
+                      "Write one CSV row per period (participants, bridges by state, desired)");
+  sim_cmd->add_option("--plot", sim.plot_path,
+                      "Draw load, capacity and bridges over the trace as SVG (needs gnuplot)");
   sim_cmd->callback([&] { action = [&] { exit_code = simulate(sim); }; });
 
   DemoOptions demo_options;

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "agent/schedule_section.h"
+#include "linode/validation.h"
 #include "scaling/keys.h"
 #include "schedule/schedule.h"
 
@@ -348,17 +349,15 @@ void parse_linode(const json* section, ConfigUse use, Config& config, ConfigResu
     r.error("linode.api_url", "must start with https:// (or http:// for a local test API)");
   }
   while (!l.api_url.empty() && l.api_url.back() == '/') l.api_url.pop_back();
-  // Linode labels: 3-64 chars of letters, digits, '-', '_', '.'; leave room for the number.
-  const bool prefix_ok =
-      !l.label_prefix.empty() && l.label_prefix.size() <= 40 &&
-      std::isalnum(static_cast<unsigned char>(l.label_prefix.front())) &&
-      std::all_of(l.label_prefix.begin(), l.label_prefix.end(), [](unsigned char c) {
-        return std::isalnum(c) || c == '-' || c == '_' || c == '.';
-      });
-  if (!prefix_ok) {
-    r.error("linode.label_prefix",
-            "must start with a letter or digit and hold only letters, digits, '-', '_', '.' "
-            "(at most 40 characters)");
+  // Label and tag rules exactly as the Linode API applies them (linode/validation.h cites the
+  // API reference): a prefix the API would refuse makes every create a refused POST.
+  if (auto problem = linode::validate_label_prefix(l.label_prefix)) {
+    r.error("linode.label_prefix", *problem);
+  }
+  for (size_t i = 0; i < l.tags.size(); ++i) {
+    if (auto problem = linode::validate_tag(l.tags[i])) {
+      r.error("linode.tags[" + std::to_string(i) + "]", *problem);
+    }
   }
   if (l.tags.empty()) {
     r.error("linode.tags", "must hold at least one tag: tags are how the agent finds its bridges");

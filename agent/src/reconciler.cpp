@@ -257,6 +257,7 @@ scaling::Snapshot Reconciler::snapshot(MonoTime now, WallTime wall_now) const {
   for (const auto& name : manual_drains_) snapshot.overrides.drain_requests.push_back(name);
   snapshot.bridges = fleet_.views(now, wall_now);
   snapshot.failed_boots = fleet_.consecutive_failed_boots();
+  snapshot.can_undrain = true;  // the Actuator carries out Decision::undrains
   return snapshot;
 }
 

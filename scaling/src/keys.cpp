@@ -76,6 +76,21 @@ const std::array kKeys{
                "trend: the window over which the growth of the stress sum is measured"),
     number_key("lookahead_seconds", &C::lookahead_seconds, 0, 3'600, false, false,
                "trend: how far ahead a rising load is projected (0: off)"),
+    number_key("predictive_headroom_seconds", &C::predictive_headroom_seconds, 0, 3'600, false,
+               false,
+               "predictive headroom: capacity for the load expected to arrive this far ahead, "
+               "learnt from the :00/:30 arrival pattern (0: off)"),
+    boolean_key("learn_drain_lead", &C::learn_drain_lead,
+                "billing-aware drains start as long before the paid hour ends as drains really "
+                "take (learnt), at least billing_drain_lead_seconds"),
+    boolean_key("drain_by_age", &C::drain_by_age,
+                "scale-down victim: the bridge whose newest conference is oldest"),
+    boolean_key("no_yoyo", &C::no_yoyo,
+                "never scale down to a fleet whose projected mean stress is above the scale-up "
+                "line"),
+    boolean_key("steer_holds", &C::steer_holds,
+                "drain a scale-down victim at once and keep it, emptied, until its paid hour "
+                "ends (held); held bridges are released before anything is created"),
 };
 
 std::string format(double value) {

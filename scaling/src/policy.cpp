@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <unordered_map>
 
 #include "format.h"
 
@@ -166,6 +167,9 @@ struct Work {
   int ready_remaining = 0;         // ready bridges not drained this period
   bool last_ready_deferred = false;
   bool replacement_needed = false;  // an unhealthy bridge waits for a replacement
+  double projected_sum = 0;         // Σ stress with trend and predicted arrivals (no yo-yo)
+  std::set<std::string> held;       // drained, empty, kept until their paid hour ends
+  double drain_lead = 0;            // billing-aware drain lead in force (learnt or configured)
 
   void remove(const BridgeView& bridge, Reason reason, std::string note) {
     decision.deletes.push_back({bridge.name, reason});
@@ -197,6 +201,16 @@ void cleanup(Work& work) {
       case BridgeState::kDraining:
         if (bridge.foreign_drain) break;
         if (bridge.drained_empty) {
+          if (config.steer_holds && config.billing_period_seconds > 0 && bridge.created_at &&
+              bridge.in_brewery) {
+            const double age = std::max(0.0, now - *bridge.created_at);
+            const double left =
+                config.billing_period_seconds - std::fmod(age, config.billing_period_seconds);
+            if (left > 2 * config.period_seconds) {
+              work.held.insert(bridge.name);
+              break;  // held: paid anyway, released before anything is created
+            }
+          }
           work.remove(bridge, Reason::kDrainedEmpty, bridge.name + " drained empty: delete");
         } else if (!bridge.in_brewery) {
           work.remove(bridge, Reason::kLeftBrewery,
@@ -348,12 +362,13 @@ std::vector<const BridgeView*> undrain_candidates(const Work& work) {
   std::vector<const BridgeView*> candidates;
   for (const auto& bridge : work.snapshot.bridges) {
     if (!bridge.managed || bridge.state != BridgeState::kDraining || bridge.foreign_drain ||
-        !bridge.in_brewery || bridge.drained_empty || work.acted_on.count(bridge.name) != 0) {
+        !bridge.in_brewery || (bridge.drained_empty && work.held.count(bridge.name) == 0) ||
+        work.acted_on.count(bridge.name) != 0) {
       continue;
     }
     const bool holds = bridge.participants ? *bridge.participants > 0
                                            : has_known_stress(bridge) && *bridge.stress > 0;
-    if (holds) candidates.push_back(&bridge);
+    if (holds || work.held.count(bridge.name) != 0) candidates.push_back(&bridge);
   }
   std::sort(candidates.begin(), candidates.end(), [](const BridgeView* a, const BridgeView* b) {
     const double la = a->participants ? *a->participants : a->stress.value_or(0) * 1e6;
@@ -414,6 +429,22 @@ std::vector<const BridgeView*> victims(const Work& work) {
       candidates.push_back(&bridge);
     }
   }
+  if (work.config.drain_by_age) {
+    // The bridge whose newest conference is oldest empties first (older conferences end
+    // sooner); bridges whose ages are unknown after those, by participants.
+    std::sort(candidates.begin(), candidates.end(), [](const BridgeView* a, const BridgeView* b) {
+      const double age_a = a->newest_conference_age.value_or(-1);
+      const double age_b = b->newest_conference_age.value_or(-1);
+      const bool empty_a = a->participants.value_or(1) == 0;
+      const bool empty_b = b->participants.value_or(1) == 0;
+      if (empty_a != empty_b) return empty_a;
+      if (age_a != age_b) return age_a > age_b;
+      const int pa = a->participants.value_or(0);
+      const int pb = b->participants.value_or(0);
+      return pa != pb ? pa < pb : a->name < b->name;
+    });
+    return candidates;
+  }
   std::sort(candidates.begin(), candidates.end(), [](const BridgeView* a, const BridgeView* b) {
     if (a->participants.has_value() != b->participants.has_value()) {
       return a->participants.has_value();
@@ -452,23 +483,55 @@ bool scale_down(Work& work, const EffectiveConfig& effective, const Bounded& bou
   }
   // Only a load-driven scale-down waits for the paid hour; an operator's pin or a lowered
   // max_bridges acts at once.
-  const bool billing_may_wait =
-      !bounded.pinned && !bounded.capped_by_max && config.billing_period_seconds > 0;
+  const bool billing_may_wait = !bounded.pinned && !bounded.capped_by_max &&
+                                config.billing_period_seconds > 0 && !config.steer_holds;
   const Reason reason = bounded.pinned          ? Reason::kPinned
                         : bounded.capped_by_max ? Reason::kAboveMax
                                                 : Reason::kStressLow;
   int drained = 0;
   bool waiting_for_billing = false;
   std::size_t and_more = 0;  // index of the "and N more" note
-  for (const BridgeView* victim : victims(work)) {
+  const auto paid_left = [&](const BridgeView* bridge) {
+    const double age = std::max(0.0, now - *bridge->created_at);
+    return config.billing_period_seconds - std::fmod(age, config.billing_period_seconds);
+  };
+  std::vector<const BridgeView*> candidates = victims(work);
+  if (billing_may_wait) {
+    // The bridges whose paid hour ends within the lead go first (in victim order).
+    std::stable_partition(candidates.begin(), candidates.end(), [&](const BridgeView* bridge) {
+      return !bridge->created_at || paid_left(bridge) <= work.drain_lead;
+    });
+  }
+  // No yo-yo: the fleet left must not be above the scale-up line, or the next periods would
+  // create again what this one drains.
+  const bool guard = config.no_yoyo && !bounded.pinned && !bounded.capped_by_max;
+  const double guard_line = config.policy == PolicyKind::kTarget
+                                ? config.target_stress * (1 + kTargetTolerance)
+                                : config.scale_up_threshold;
+  double remaining_sum = work.projected_sum;
+  int remaining_count = work.census.known_ready + work.census.provisioning -
+                        (work.census.ready - work.ready_remaining);
+  for (const BridgeView* victim : candidates) {
     if (drained == wanted || work.ready_remaining <= 1) break;
+    if (guard) {
+      const double victim_stress = victim->stress.value_or(0);
+      const double mean_after =
+          remaining_count > 1 ? (remaining_sum - victim_stress) / (remaining_count - 1) : 1e9;
+      if (mean_after > guard_line) {
+        work.notes.push_back("no scale-down: " + std::to_string(remaining_count - 1) +
+                             " bridges would run at mean stress " + format_number(mean_after) +
+                             " > " + format_number(guard_line) + " (no yo-yo)");
+        if (drained == 0) blocked = true;
+        return drained > 0;
+      }
+      remaining_sum -= victim_stress;
+      --remaining_count;
+    }
     if (billing_may_wait && victim->created_at) {
-      const double age = std::max(0.0, now - *victim->created_at);
-      const double paid_left =
-          config.billing_period_seconds - std::fmod(age, config.billing_period_seconds);
-      if (paid_left > config.billing_drain_lead_seconds) {
+      const double left = paid_left(victim);
+      if (left > work.drain_lead) {
         work.notes.push_back("scale-down waits until " + victim->name + "'s paid hour ends (" +
-                             format_number(paid_left / 60, 0) + " min left)");
+                             format_number(left / 60, 0) + " min left)");
         waiting_for_billing = true;
         break;
       }
@@ -518,6 +581,82 @@ void fill_deprecated_fields(Decision& decision) {
 }  // namespace
 
 std::string explain(const Decision& decision) { return join(decision.notes); }
+
+// Stage 0: arrivals (gross increases of each bridge's stress) for the predictor, and how long
+// this agent's drains take. Bounded by the bridges in the snapshot.
+void Policy::learn(const Snapshot& snapshot, const ScalingConfig& config) {
+  if (snapshot.blind) return;
+  if (!(config.predictive_headroom_seconds > 0) && !config.learn_drain_lead) return;
+  // The bridge list keeps its order between snapshots in practice: compare by position and
+  // fall back to a lookup by name only for the bridges that moved (O(n) at 2,000 bridges).
+  std::unordered_map<std::string, double> moved;
+  bool moved_built = false;
+  const std::size_t count = snapshot.bridges.size();
+  std::vector<double> stress(count, -1);
+  double arrivals = 0;
+  std::vector<std::pair<std::string, double>> draining;
+  const auto find_since = [&](const std::string& name) -> const double* {
+    for (const auto& entry : draining_since_) {
+      if (entry.first == name) return &entry.second;
+    }
+    return nullptr;
+  };
+  for (std::size_t i = 0; i < count; ++i) {
+    const BridgeView& bridge = snapshot.bridges[i];
+    const bool carries =
+        bridge.state == BridgeState::kReady || bridge.state == BridgeState::kDraining;
+    if (carries && has_known_stress(bridge)) {
+      stress[i] = std::max(0.0, *bridge.stress);
+      double before = 0;
+      if (i < last_names_.size() && last_names_[i] == bridge.name) {
+        before = std::max(0.0, last_stress_[i]);
+      } else {
+        if (!moved_built) {
+          moved.reserve(last_names_.size());
+          for (std::size_t k = 0; k < last_names_.size(); ++k) {
+            moved.emplace(last_names_[k], last_stress_[k]);
+          }
+          moved_built = true;
+        }
+        const auto found = moved.find(bridge.name);
+        if (found != moved.end()) before = std::max(0.0, found->second);
+      }
+      arrivals += std::max(0.0, stress[i] - before);
+    }
+    if (bridge.managed && !bridge.foreign_drain && bridge.state == BridgeState::kDraining) {
+      if (bridge.drained_empty || !bridge.in_brewery) {
+        if (find_since(bridge.name)) drain_durations_.record(snapshot.now - bridge.state_since);
+      } else {
+        draining.emplace_back(bridge.name, bridge.state_since);
+      }
+    } else if (bridge.managed && bridge.state == BridgeState::kShuttingDown) {
+      // A drain that timed out: it took at least this long.
+      if (const double* since = find_since(bridge.name)) {
+        drain_durations_.record(snapshot.now - *since);
+      }
+    }
+  }
+  last_names_.resize(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (last_names_[i] != snapshot.bridges[i].name) last_names_[i] = snapshot.bridges[i].name;
+  }
+  last_stress_ = std::move(stress);
+  draining_since_ = std::move(draining);
+  arrivals_.observe(snapshot.now, arrivals);
+}
+
+nlohmann::json Policy::learned_state() const {
+  return nlohmann::json{{"arrivals", arrivals_.to_json()},
+                        {"drain_durations", drain_durations_.to_json()}};
+}
+
+void Policy::restore_learned_state(const nlohmann::json& state) {
+  if (!state.is_object()) return;
+  if (state.contains("arrivals")) arrivals_ = ArrivalPredictor::from_json(state["arrivals"]);
+  if (state.contains("drain_durations")) {
+    drain_durations_ = DrainDurations::from_json(state["drain_durations"]);
+  }
+}
 
 void Policy::reset() noexcept {
   threshold_.reset();
@@ -571,6 +710,11 @@ Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effecti
     return decision;
   }
 
+  learn(snapshot, config);  // 0: what the levers learn from every snapshot the agent sees
+  work.drain_lead = config.learn_drain_lead
+                        ? std::max(config.billing_drain_lead_seconds,
+                                   drain_durations_.lead(config.billing_drain_lead_seconds))
+                        : config.billing_drain_lead_seconds;
   cleanup(work);  // 1
   // Capacity in flight counts at zero stress; what is not ready never counts.
   const int denominator = work.census.known_ready + work.census.provisioning;
@@ -600,6 +744,15 @@ Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effecti
     load.projection_note = " (rising: " + format_number(load.projected_sum) + " projected in " +
                            format_number(config.lookahead_seconds, 0) + " s)";
   }
+  if (config.predictive_headroom_seconds > 0 && decision.cluster_stress) {
+    const double expected = arrivals_.expected(now, config.predictive_headroom_seconds);
+    if (expected > 1e-9) {
+      load.projected_sum += expected;
+      load.projection_note += " (+" + format_number(expected) + " expected to arrive in " +
+                              format_number(config.predictive_headroom_seconds, 0) + " s)";
+    }
+  }
+  work.projected_sum = load.projected_sum;
   Recommendation recommendation = recommender(config.policy).recommend(load, config);
 
   // 4. Bounds.

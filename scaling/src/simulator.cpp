@@ -20,12 +20,14 @@ constexpr long long kMaxSteps = 50'000'000;
 struct SimBridge {
   std::string name;
   BridgeState state = BridgeState::kReady;
+  bool held = false;  // ready but takes no new conference (reversible)
   double created = 0;
   double ready_at = 0;
   double state_since = 0;
   double deleted = 0;
   int participants = 0;
   bool alive = true;
+  std::vector<std::size_t> conferences;  // running on it, by trace index
 };
 
 double round_to(double value, int decimals) {
@@ -33,17 +35,39 @@ double round_to(double value, int decimals) {
   return std::round(value * scale) / scale;
 }
 
+// The bridge model of DESIGN section 8, driven either by the policy (one decision per period)
+// or by a fleet plan (timed actions).
 class Replay {
  public:
   Replay(const std::vector<Conference>& conferences, const SimulationConfig& simulation,
-         const ConfigProvider& config, const DecisionObserver& observer)
+         const ReplayHooks& hooks)
       : conferences_(conferences),
         simulation_(simulation),
-        config_(config),
-        observer_(observer),
+        hooks_(hooks),
         bridge_of_(conferences.size(), -1) {}
 
-  SimulationReport run() {
+  SimulationReport run_policy(const ConfigProvider& config) {
+    config_ = &config;
+    const EffectiveConfig initial = config(0);
+    report_.policy = initial.config.policy == PolicyKind::kTarget ? "target" : "threshold";
+    const int initial_bridges =
+        std::clamp(initial.config.min_bridges, 0, std::max(0, initial.config.max_bridges));
+    return run(initial_bridges);
+  }
+
+  SimulationReport run_plan(const FleetPlan& plan) {
+    plan_ = &plan;
+    plan_order_.resize(plan.actions.size());
+    std::iota(plan_order_.begin(), plan_order_.end(), 0);
+    std::stable_sort(plan_order_.begin(), plan_order_.end(), [&](std::size_t a, std::size_t b) {
+      return plan.actions[a].time < plan.actions[b].time;
+    });
+    report_.policy = "plan";
+    return run(std::max(0, plan.initial_bridges));
+  }
+
+ private:
+  SimulationReport run(int initial_bridges) {
     if (conferences_.empty()) throw std::invalid_argument("the trace has no conference");
     if (!(simulation_.capacity_participants > 0)) {
       throw std::invalid_argument("simulation.capacity_participants must be positive");
@@ -61,24 +85,26 @@ class Replay {
     report_.conferences = static_cast<int>(conferences_.size());
     report_.duration_seconds = end_time;
 
-    const EffectiveConfig initial = config_(0);
-    report_.policy = initial.config.policy == PolicyKind::kTarget ? "target" : "threshold";
-    const int initial_bridges =
-        std::clamp(initial.config.min_bridges, 0, std::max(0, initial.config.max_bridges));
     for (int i = 0; i < initial_bridges; ++i) add_bridge(0, BridgeState::kReady);
     update_peak();
 
     double now = 0;
     double next_tick = 0;
     std::size_t next_start = 0;
+    std::size_t next_action = 0;
     using EndEvent = std::pair<double, std::size_t>;
     std::priority_queue<EndEvent, std::vector<EndEvent>, std::greater<>> ends;
+    const double plan_period =
+        hooks_.timeline_period_seconds > 0 ? hooks_.timeline_period_seconds : 60;
 
     for (long long step = 0;; ++step) {
       if (step > kMaxSteps) throw std::runtime_error("simulation exceeded its step limit");
       double next = next_tick;
       if (next_start < order.size()) next = std::min(next, conferences_[order[next_start]].start_s);
       if (!ends.empty()) next = std::min(next, ends.top().first);
+      if (plan_ && next_action < plan_order_.size()) {
+        next = std::min(next, std::max(now, plan_->actions[plan_order_[next_action]].time));
+      }
       for (const auto& bridge : bridges_) {
         if (bridge.alive && bridge.state == BridgeState::kProvisioning) {
           next = std::min(next, bridge.ready_at);
@@ -91,9 +117,7 @@ class Replay {
       while (!ends.empty() && ends.top().first <= now) {
         const std::size_t index = ends.top().second;
         ends.pop();
-        const int bridge = bridge_of_[index];
-        if (bridge >= 0) bridges_[bridge].participants -= conferences_[index].participants;
-        bridge_of_[index] = -1;
+        detach(index);
       }
       for (auto& bridge : bridges_) {
         if (bridge.alive && bridge.state == BridgeState::kProvisioning && bridge.ready_at <= now) {
@@ -101,18 +125,36 @@ class Replay {
           bridge.state_since = now;
         }
       }
+      if (plan_) {
+        while (next_action < plan_order_.size() &&
+               plan_->actions[plan_order_[next_action]].time <= now) {
+          apply(plan_->actions[plan_order_[next_action++]], now);
+        }
+      }
       while (next_start < order.size() && conferences_[order[next_start]].start_s <= now) {
         const std::size_t index = order[next_start++];
-        place(index);
-        ends.push({conferences_[index].start_s + conferences_[index].duration_s, index});
+        if (place(index, -1)) {
+          ends.push({conferences_[index].start_s + conferences_[index].duration_s, index});
+        } else {
+          report_.dropped_participants += conferences_[index].participants;
+        }
       }
       if (next_tick <= now) {
-        const EffectiveConfig effective = config_(now);
-        if (!(effective.config.period_seconds > 0)) {
-          throw std::invalid_argument("scaling.period_seconds must be positive");
+        int desired = 0;
+        if (config_) {
+          const EffectiveConfig effective = (*config_)(now);
+          if (!(effective.config.period_seconds > 0)) {
+            throw std::invalid_argument("scaling.period_seconds must be positive");
+          }
+          if (now < end_time) desired = decide(now, effective);
+          next_tick = now + effective.config.period_seconds;
+        } else {
+          for (const auto& bridge : bridges_) {
+            desired += bridge.alive && bridge.state != BridgeState::kDraining ? 1 : 0;
+          }
+          next_tick = now + plan_period;
         }
-        if (now < end_time) decide(now, effective);
-        next_tick = now + effective.config.period_seconds;
+        if (hooks_.timeline && now < end_time) record(now, desired);
       }
       update_peak();
     }
@@ -131,7 +173,6 @@ class Replay {
     return report_;
   }
 
- private:
   int add_bridge(double now, BridgeState state) {
     SimBridge bridge;
     bridge.name = "sim-" + std::to_string(bridges_.size() + 1);
@@ -144,42 +185,55 @@ class Replay {
     return static_cast<int>(bridges_.size()) - 1;
   }
 
+  void detach(std::size_t index) {
+    const int bridge = bridge_of_[index];
+    bridge_of_[index] = -1;
+    if (bridge < 0) return;
+    auto& on = bridges_[bridge];
+    on.participants -= conferences_[index].participants;
+    const auto found = std::find(on.conferences.begin(), on.conferences.end(), index);
+    if (found != on.conferences.end()) on.conferences.erase(found);
+  }
+
+  // At shutdown (drain timeout, plan delete) the conferences still on a bridge are re-placed
+  // whole by the placement rule (Jicofo moves them); those nobody can take are dropped. The
+  // end of the run deletes bridges only after every conference ended.
   void delete_bridge(SimBridge& bridge, double now) {
     bridge.alive = false;
     bridge.deleted = now;
-    if (bridge.participants > 0) {
-      // Conferences still on it are cut (drain timeout): count their participants as dropped.
-      const int bridge_index = static_cast<int>(&bridge - bridges_.data());
-      for (std::size_t i = 0; i < bridge_of_.size(); ++i) {
-        if (bridge_of_[i] == bridge_index) {
-          report_.dropped_participants += conferences_[i].participants;
-          bridge_of_[i] = -1;
-        }
+    const int bridge_index = static_cast<int>(&bridge - bridges_.data());
+    const std::vector<std::size_t> moving = bridge.conferences;
+    for (const std::size_t index : moving) {
+      detach(index);
+      if (place(index, bridge_index)) {
+        report_.migrated_participants += conferences_[index].participants;
+      } else {
+        report_.dropped_participants += conferences_[index].participants;
       }
-      bridge.participants = 0;
     }
   }
 
-  // Least-stressed ready non-draining bridge; if none is ready, the least-stressed
-  // provisioning one; ties go to the oldest bridge.
-  void place(std::size_t index) {
+  // Least-stressed ready bridge that takes new conferences (not draining, not held); if none
+  // is ready, the least-stressed provisioning one; ties go to the oldest bridge. Returns false
+  // when no bridge can take it.
+  bool place(std::size_t index, int excluded) {
     int best = -1;
     for (BridgeState wanted : {BridgeState::kReady, BridgeState::kProvisioning}) {
       for (std::size_t i = 0; i < bridges_.size(); ++i) {
         const auto& bridge = bridges_[i];
-        if (!bridge.alive || bridge.state != wanted) continue;
+        if (!bridge.alive || bridge.state != wanted || bridge.held) continue;
+        if (static_cast<int>(i) == excluded) continue;
         if (best < 0 || bridge.participants < bridges_[best].participants) {
           best = static_cast<int>(i);
         }
       }
       if (best >= 0) break;
     }
-    if (best < 0) {
-      report_.dropped_participants += conferences_[index].participants;
-      return;
-    }
+    if (best < 0) return false;
     bridge_of_[index] = best;
     bridges_[best].participants += conferences_[index].participants;
+    bridges_[best].conferences.push_back(index);
+    return true;
   }
 
   void integrate_overload(double from, double to) {
@@ -197,9 +251,68 @@ class Replay {
     report_.peak_bridges = std::max(report_.peak_bridges, alive);
   }
 
-  void decide(double now, const EffectiveConfig& effective) {
+  void record(double now, int desired) {
+    TimelineRow row;
+    row.t = now;
+    row.desired = desired;
+    for (const auto& bridge : bridges_) {
+      if (!bridge.alive) continue;
+      row.participants += bridge.participants;
+      if (bridge.participants > simulation_.capacity_participants) {
+        row.overload_participants += bridge.participants;
+      }
+      if (bridge.state == BridgeState::kProvisioning) {
+        ++row.provisioning;
+      } else if (bridge.state == BridgeState::kDraining) {
+        ++row.draining;
+      } else if (bridge.held) {
+        ++row.held;
+      } else {
+        ++row.ready;
+      }
+    }
+    hooks_.timeline->push_back(row);
+  }
+
+  SimBridge& plan_bridge(int id) {
+    if (id < 0 || id >= static_cast<int>(bridges_.size()) || !bridges_[id].alive) {
+      throw std::invalid_argument("the plan names bridge " + std::to_string(id) +
+                                  ", which does not exist at that time");
+    }
+    return bridges_[id];
+  }
+
+  void apply(const PlannedAction& action, double now) {
+    switch (action.step) {
+      case PlanStep::kCreate:
+        add_bridge(now, BridgeState::kProvisioning);
+        if (now > 0) ++report_.scale_ups;
+        break;
+      case PlanStep::kHold: {
+        SimBridge& bridge = plan_bridge(action.bridge);
+        if (!bridge.held) ++report_.holds;
+        bridge.held = true;
+        break;
+      }
+      case PlanStep::kRelease: {
+        SimBridge& bridge = plan_bridge(action.bridge);
+        if (bridge.held) ++report_.releases;
+        bridge.held = false;
+        break;
+      }
+      case PlanStep::kDelete: {
+        SimBridge& bridge = plan_bridge(action.bridge);
+        ++report_.scale_downs;
+        delete_bridge(bridge, now);
+        break;
+      }
+    }
+  }
+
+  int decide(double now, const EffectiveConfig& effective) {
     Snapshot snapshot;
     snapshot.now = now;
+    snapshot.can_undrain = hooks_.can_undrain;
     for (const auto& bridge : bridges_) {
       if (!bridge.alive) continue;
       BridgeView view;
@@ -211,32 +324,60 @@ class Replay {
       view.state_since = bridge.state_since;
       view.drained_empty = bridge.state == BridgeState::kDraining && bridge.participants == 0;
       view.created_at = bridge.created;
+      view.in_brewery = bridge.state != BridgeState::kProvisioning;
+      if (!bridge.conferences.empty()) {
+        double oldest = now;
+        double newest = 0;
+        for (const std::size_t index : bridge.conferences) {
+          oldest = std::min(oldest, conferences_[index].start_s);
+          newest = std::max(newest, conferences_[index].start_s);
+        }
+        view.oldest_conference_age = now - oldest;
+        view.newest_conference_age = now - newest;
+      }
       snapshot.bridges.push_back(std::move(view));
     }
     const Decision decision = policy_.decide(snapshot, effective);
     ++report_.decisions;
-    for (const auto& name : decision.remove) {
-      const auto found = index_of_.find(name);
-      if (found == index_of_.end() || !bridges_[found->second].alive) continue;
-      delete_bridge(bridges_[found->second], now);
+    // Deletes are of empty bridges (or failed boots); a shutdown is a bridge leaving the brewery
+    // at once: Jicofo re-places its conferences and the instance is deleted.
+    for (const auto* list : {&decision.deletes, &decision.shutdowns}) {
+      for (const auto& action : *list) {
+        const auto found = index_of_.find(action.bridge);
+        if (found == index_of_.end() || !bridges_[found->second].alive) continue;
+        if (action.reason == Reason::kBootTimeout) ++report_.failed_bridges;
+        delete_bridge(bridges_[found->second], now);
+      }
     }
-    report_.failed_bridges += static_cast<int>(decision.failed.size());
-    for (const auto& name : decision.drain) {
-      const auto found = index_of_.find(name);
+    for (const auto& action : decision.undrains) {
+      const auto found = index_of_.find(action.bridge);
+      if (found == index_of_.end() || !bridges_[found->second].alive) continue;
+      SimBridge& bridge = bridges_[found->second];
+      if (bridge.state != BridgeState::kDraining) continue;
+      bridge.state = BridgeState::kReady;
+      bridge.state_since = now;
+      ++report_.releases;
+    }
+    for (const auto& action : decision.drains) {
+      const auto found = index_of_.find(action.bridge);
       if (found == index_of_.end() || !bridges_[found->second].alive) continue;
       bridges_[found->second].state = BridgeState::kDraining;
       bridges_[found->second].state_since = now;
       ++report_.scale_downs;
     }
-    for (int i = 0; i < decision.create; ++i) add_bridge(now, BridgeState::kProvisioning);
-    report_.scale_ups += decision.create;
-    if (observer_) observer_(snapshot, decision);
+    const int creates = decision.create_count();
+    for (int i = 0; i < creates; ++i) add_bridge(now, BridgeState::kProvisioning);
+    report_.scale_ups += creates;
+    if (hooks_.observer) hooks_.observer(snapshot, decision);
+    return decision.desired;
   }
 
   const std::vector<Conference>& conferences_;
   const SimulationConfig& simulation_;
-  const ConfigProvider& config_;
-  const DecisionObserver& observer_;
+  const ReplayHooks& hooks_;
+  const ConfigProvider* config_ = nullptr;
+  const FleetPlan* plan_ = nullptr;
+  std::vector<std::size_t> plan_order_;
   std::vector<int> bridge_of_;  // conference index -> bridge index, -1 when not running
   std::vector<SimBridge> bridges_;
   std::unordered_map<std::string, int> index_of_;
@@ -263,7 +404,21 @@ double SimulationReport::billed_over_oracle() const {
 SimulationReport simulate(const std::vector<Conference>& conferences,
                           const SimulationConfig& simulation, const ConfigProvider& config,
                           const DecisionObserver& observer) {
-  return Replay(conferences, simulation, config, observer).run();
+  ReplayHooks hooks;
+  hooks.observer = observer;
+  return simulate(conferences, simulation, config, hooks);
+}
+
+SimulationReport simulate(const std::vector<Conference>& conferences,
+                          const SimulationConfig& simulation, const ConfigProvider& config,
+                          const ReplayHooks& hooks) {
+  return Replay(conferences, simulation, hooks).run_policy(config);
+}
+
+SimulationReport replay_plan(const std::vector<Conference>& conferences,
+                             const SimulationConfig& simulation, const FleetPlan& plan,
+                             const ReplayHooks& hooks) {
+  return Replay(conferences, simulation, hooks).run_plan(plan);
 }
 
 SimulationReport simulate(const std::vector<Conference>& conferences,
@@ -296,6 +451,55 @@ double oracle_bridge_hours(const std::vector<Conference>& conferences, double ca
     }
   }
   return seconds / 3600.0;
+}
+
+double hourly_lower_bound(const std::vector<Conference>& conferences, double capacity,
+                          int floor_bridges, double billing_period_seconds) {
+  if (!(capacity > 0) || !(billing_period_seconds > 0)) return 0;
+  // Demand changes: (time, participant delta); the demand is piecewise constant between them.
+  std::vector<std::pair<double, long long>> changes;
+  double end_time = 0;
+  for (const auto& conference : conferences) {
+    end_time = std::max(end_time, conference.start_s + conference.duration_s);
+    if (conference.duration_s <= 0 || conference.participants == 0) continue;
+    changes.push_back({conference.start_s, conference.participants});
+    changes.push_back({conference.start_s + conference.duration_s, -conference.participants});
+  }
+  std::sort(changes.begin(), changes.end());
+  std::priority_queue<double, std::vector<double>, std::greater<>> expiries;  // open blocks
+  long long load = 0;
+  long long blocks = 0;
+  std::size_t next_change = 0;
+  double now = 0;
+  for (long long step = 0; now < end_time && step < kMaxSteps; ++step) {
+    while (next_change < changes.size() && changes[next_change].first <= now) {
+      load += changes[next_change++].second;
+    }
+    while (!expiries.empty() && expiries.top() <= now + kEpsilon) expiries.pop();
+    const long long needed = std::max<long long>(
+        std::max(0, floor_bridges), static_cast<long long>(std::ceil(load / capacity - kEpsilon)));
+    for (long long open = static_cast<long long>(expiries.size()); open < needed; ++open) {
+      expiries.push(now + billing_period_seconds);
+      ++blocks;
+    }
+    double next = end_time;
+    if (next_change < changes.size()) next = std::min(next, changes[next_change].first);
+    if (!expiries.empty()) next = std::min(next, expiries.top());
+    now = std::max(next, now + kEpsilon);
+  }
+  return static_cast<double>(blocks) * billing_period_seconds / 3600.0;
+}
+
+std::string timeline_to_csv(const std::vector<TimelineRow>& rows) {
+  std::string csv =
+      "t,participants,provisioning,ready,held,draining,desired,overload_participants\n";
+  for (const auto& row : rows) {
+    csv += format_fixed(row.t, 0) + "," + std::to_string(row.participants) + "," +
+           std::to_string(row.provisioning) + "," + std::to_string(row.ready) + "," +
+           std::to_string(row.held) + "," + std::to_string(row.draining) + "," +
+           std::to_string(row.desired) + "," + std::to_string(row.overload_participants) + "\n";
+  }
+  return csv;
 }
 
 int peak_participants(const std::vector<Conference>& conferences) {
@@ -333,6 +537,9 @@ nlohmann::ordered_json report_to_json(const SimulationReport& report) {
   json["scale_downs"] = report.scale_downs;
   json["failed_bridges"] = report.failed_bridges;
   json["dropped_participants"] = report.dropped_participants;
+  json["migrated_participants"] = report.migrated_participants;
+  json["holds"] = report.holds;
+  json["releases"] = report.releases;
   json["decisions"] = report.decisions;
   return json;
 }
@@ -355,6 +562,8 @@ std::string report_to_table(const SimulationReport& report) {
       {"scale downs (bridges drained)", std::to_string(report.scale_downs)},
       {"failed boots", std::to_string(report.failed_bridges)},
       {"dropped participants", std::to_string(report.dropped_participants)},
+      {"migrated participants", std::to_string(report.migrated_participants)},
+      {"holds / releases", std::to_string(report.holds) + " / " + std::to_string(report.releases)},
       {"decisions", std::to_string(report.decisions)},
   };
   std::size_t width = 0;

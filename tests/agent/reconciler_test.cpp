@@ -627,6 +627,23 @@ TEST_F(ReconcilerTest, UnhealthyBridgeIsNotCapacityAndIsReplacedThenShutDown) {
   EXPECT_TRUE(linode.deleted.empty());
 }
 
+TEST_F(DrainLifecycleTest, LoadReturningUndrainsBeforeCreating) {
+  drain_second();
+  clock.advance(1s);
+  presence("jvb-as-2", 0.3, 30, true);  // took effect; a meeting still on it
+  for (int i = 0; i < 4; ++i) {
+    clock.advance(10s);
+    presence("jvb-as-1", 0.95, 95);
+    presence("jvb-as-2", 0.3, 30, true);
+    period();
+  }
+  EXPECT_EQ(linode.creates_sent, 0) << "the drained bridge comes back first";
+  ASSERT_EQ(drains.urls.size(), 2u);
+  EXPECT_NE(drains.urls[1].find("/colibri/drain/disable"), std::string::npos);
+  EXPECT_EQ(state_of("jvb-as-2"), "ready");
+  EXPECT_TRUE(reconciler->state().data().drains.empty());
+}
+
 TEST_F(DrainLifecycleTest, RefusedDrainLeavesTheBridgeReady) {
   drains.status = 404;  // the bridge's drain endpoint is not enabled
   linode.add_instance("jvb-as-1", kTags);

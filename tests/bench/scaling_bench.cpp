@@ -1,8 +1,10 @@
-// scaling_bench: every shipped trace through both policies and the two baselines (static
-// provisioning at peak, oracle lower bound), then the decision time at 2,000 bridges.
+// scaling_bench: every profile (the defaults, the old contract profile, each lever alone, the
+// levers combined) over 8 seeds of every trace kind (generated in-process by tools/trace-gen's
+// generators), against the fluid oracle, the hourly lower bound and the clairvoyant planner
+// (tests/bench/planner.h, its plan checked by replay); then the decision time at 2,000 bridges.
 // A program that prints tables, not a timed test: ctest only runs `--quick` to keep it building.
 //
-//   scaling_bench [--traces DIR] [--set key=value ...] [--quick]
+//   scaling_bench [--seeds N] [--kinds a,b] [--profiles a,b] [--set key=value ...] [--quick]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -13,13 +15,18 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "generators.h"
+#include "planner.h"
 #include "scaling/policy.h"
 #include "scaling/simulator.h"
 #include "scaling/trace.h"
+#include "schedule/schedule.h"
 
 namespace {
 
@@ -53,6 +60,11 @@ bool apply_setting(ScalingConfig& config, const std::string& setting) {
       {"billing_drain_lead_seconds", [&] { config.billing_drain_lead_seconds = value; }},
       {"trend_window_seconds", [&] { config.trend_window_seconds = value; }},
       {"lookahead_seconds", [&] { config.lookahead_seconds = value; }},
+      {"predictive_headroom_seconds", [&] { config.predictive_headroom_seconds = value; }},
+      {"learn_drain_lead", [&] { config.learn_drain_lead = value != 0; }},
+      {"drain_by_age", [&] { config.drain_by_age = value != 0; }},
+      {"no_yoyo", [&] { config.no_yoyo = value != 0; }},
+      {"steer_holds", [&] { config.steer_holds = value != 0; }},
       {"policy_target",
        [&] { config.policy = value != 0 ? PolicyKind::kTarget : PolicyKind::kThreshold; }},
   };
@@ -62,11 +74,38 @@ bool apply_setting(ScalingConfig& config, const std::string& setting) {
   return true;
 }
 
-struct Row {
-  std::string trace;
-  std::string strategy;
-  scaling::SimulationReport report;
-  double floor_oracle = 0;  // oracle for a fleet never below min_bridges
+struct Profile {
+  std::string name;
+  ScalingConfig config;
+  bool can_undrain = true;
+};
+
+// Sums over the seeds of one kind for one strategy.
+struct Tally {
+  int runs = 0;
+  double over_oracle = 0;
+  double over_planner = 0;
+  double overload_percent = 0;
+  double overload_max = 0;
+  double billed = 0;
+  long long dropped = 0;
+  long long migrated = 0;
+  long long participants = 0;
+  double worst_over_planner = 0;
+
+  void add(const scaling::SimulationReport& report, double oracle, double planner,
+           long long total_participants) {
+    ++runs;
+    billed += report.billed_hours;
+    over_oracle += report.billed_hours / oracle;
+    over_planner += report.billed_hours / planner;
+    worst_over_planner = std::max(worst_over_planner, report.billed_hours / planner);
+    overload_percent += report.overload_percent();
+    overload_max = std::max(overload_max, report.overload_percent());
+    dropped += report.dropped_participants;
+    migrated += report.migrated_participants;
+    participants += total_participants;
+  }
 };
 
 std::string fixed(double value, int decimals) {
@@ -75,25 +114,43 @@ std::string fixed(double value, int decimals) {
   return buffer;
 }
 
-void print_table(const std::vector<Row>& rows) {
-  std::printf("| %-12s | %-23s | %6s | %6s | %6s | %9s | %10s | %4s | %5s | %4s | %7s |\n", "trace",
-              "strategy", "billed", "oracle", "ratio", "ratio/min", "overload %", "ups", "downs",
-              "peak", "dropped");
-  std::printf("|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", std::string(14, '-').c_str(),
-              std::string(25, '-').c_str(), std::string(8, '-').c_str(),
-              std::string(8, '-').c_str(), std::string(8, '-').c_str(),
-              std::string(11, '-').c_str(), std::string(12, '-').c_str(),
-              std::string(6, '-').c_str(), std::string(7, '-').c_str(), std::string(6, '-').c_str(),
-              std::string(9, '-').c_str());
-  for (const auto& row : rows) {
-    const auto& r = row.report;
-    std::printf("| %-12s | %-23s | %6s | %6s | %6s | %9s | %10s | %4d | %5d | %4d | %7lld |\n",
-                row.trace.c_str(), row.strategy.c_str(), fixed(r.billed_hours, 0).c_str(),
-                fixed(r.oracle_bridge_hours, 1).c_str(), fixed(r.billed_over_oracle(), 3).c_str(),
-                fixed(row.floor_oracle > 0 ? r.billed_hours / row.floor_oracle : 0, 3).c_str(),
-                fixed(r.overload_percent(), 4).c_str(), r.scale_ups, r.scale_downs, r.peak_bridges,
-                r.dropped_participants);
+std::vector<std::string> split(const std::string& text) {
+  std::vector<std::string> parts;
+  std::stringstream stream(text);
+  std::string part;
+  while (std::getline(stream, part, ',')) {
+    if (!part.empty()) parts.push_back(part);
   }
+  return parts;
+}
+
+// The webinar kind runs with its announced events (traces/webinar.schedule.json): the
+// profile under test plus the file's schedule section, max_bridges 30.
+struct WebinarSchedule {
+  nlohmann::json schedule;
+  scaling::SimulationConfig simulation;
+};
+
+scaling::ConfigProvider provider_for(const std::string& kind, const ScalingConfig& config,
+                                     const WebinarSchedule* webinar) {
+  if (kind != "webinar" || webinar == nullptr) {
+    EffectiveConfig constant;
+    constant.config = config;
+    return [constant](double) { return constant; };
+  }
+  ScalingConfig base = config;
+  base.max_bridges = std::max(base.max_bridges, 30);
+  std::vector<std::string> errors;
+  schedule::ScheduleConfig parsed = schedule::parse_schedule(webinar->schedule, base, errors);
+  if (!errors.empty()) throw std::invalid_argument(errors.front());
+  return schedule::make_simulation_provider(schedule::Schedule(std::move(parsed)), base,
+                                            webinar->simulation);
+}
+
+long long total_participants(const std::vector<scaling::Conference>& trace) {
+  long long total = 0;
+  for (const auto& conference : trace) total += conference.participants;
+  return total;
 }
 
 struct Timing {
@@ -105,7 +162,8 @@ struct Timing {
 // Decision time of Policy::decide over `bridges` bridges (mixed states, 10 % unmanaged).
 // `scale_down_every_time`: light load and a fresh policy per call, so every decision sorts
 // the candidates and drains (the most expensive path).
-Timing time_decisions(int bridges, int repetitions, PolicyKind kind, bool scale_down_every_time) {
+Timing time_decisions(int bridges, int repetitions, PolicyKind kind, bool scale_down_every_time,
+                      const ScalingConfig& base = ScalingConfig{}) {
   std::mt19937 random(42);
   scaling::Snapshot snapshot;
   for (int i = 0; i < bridges; ++i) {
@@ -125,6 +183,7 @@ Timing time_decisions(int bridges, int repetitions, PolicyKind kind, bool scale_
     snapshot.bridges.push_back(bridge);
   }
   EffectiveConfig effective;
+  effective.config = base;
   effective.config.policy = kind;
   effective.config.max_bridges = bridges * 2;
   effective.config.scale_down_periods = 1;
@@ -149,120 +208,245 @@ Timing time_decisions(int bridges, int repetitions, PolicyKind kind, bool scale_
   return timing;
 }
 
+std::vector<Profile> all_profiles() {
+  std::vector<Profile> profiles;
+  profiles.push_back({"defaults", ScalingConfig{}});
+  ScalingConfig old_contract;
+  old_contract.scale_up_threshold = 0.7;
+  old_contract.scale_down_threshold = 0.3;
+  old_contract.target_stress = 0.6;
+  old_contract.drain_timeout_seconds = 3600;
+  old_contract.billing_period_seconds = 0;
+  old_contract.billing_drain_lead_seconds = 600;
+  old_contract.lookahead_seconds = 0;
+  old_contract.predictive_headroom_seconds = 0;
+  old_contract.learn_drain_lead = false;
+  old_contract.drain_by_age = false;
+  old_contract.no_yoyo = false;
+  profiles.push_back({"old-contract", old_contract});
+  ScalingConfig old_target = old_contract;
+  old_target.policy = PolicyKind::kTarget;
+  profiles.push_back({"old-contract-target", old_target});
+  // The levers, each alone on top of the old recommended profile, then combined.
+  ScalingConfig base = old_contract;
+  base.scale_up_threshold = 0.45;
+  base.scale_down_threshold = 0.18;
+  base.target_stress = 0.4;
+  base.drain_timeout_seconds = 7200;
+  base.billing_period_seconds = 3600;
+  base.billing_drain_lead_seconds = 600;
+  base.trend_window_seconds = 60;
+  base.lookahead_seconds = 180;
+  profiles.push_back({"old-recommended", base});
+  Profile no_undrain{"  without undrain", base, false};
+  profiles.push_back(no_undrain);
+  ScalingConfig headroom = base;
+  headroom.predictive_headroom_seconds = 300;
+  profiles.push_back({"  + predictive headroom", headroom});
+  ScalingConfig lead = base;
+  lead.learn_drain_lead = true;
+  profiles.push_back({"  + learnt drain lead", lead});
+  ScalingConfig age = base;
+  age.drain_by_age = true;
+  profiles.push_back({"  + drain by age", age});
+  ScalingConfig yoyo = base;
+  yoyo.no_yoyo = true;
+  profiles.push_back({"  + no yo-yo", yoyo});
+  ScalingConfig steer = base;
+  steer.steer_holds = true;
+  profiles.push_back({"  + steering holds", steer});
+  ScalingConfig combined = base;
+  combined.predictive_headroom_seconds = 300;
+  combined.learn_drain_lead = true;
+  combined.drain_by_age = true;
+  combined.no_yoyo = true;
+  profiles.push_back({"  all levers", combined});
+  profiles.push_back({"recommended (tuned)", scaling::recommended_scaling_config()});
+  ScalingConfig tuned_target = scaling::recommended_scaling_config();
+  tuned_target.policy = PolicyKind::kTarget;
+  profiles.push_back({"recommended, target", tuned_target});
+  return profiles;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-#ifdef JVB_TRACES_DIR
   fs::path traces_dir = JVB_TRACES_DIR;
-#else
-  fs::path traces_dir = "traces";
-#endif
   bool quick = false;
-  ScalingConfig base;                                        // the contract defaults
-  ScalingConfig tuned = scaling::recommended_scaling_config();  // the recommended profile
+  bool timing = true;
+  std::string plan_timeline;  // the planner's timeline (first kind, seed 1) as CSV
+  int seeds = 8;
+  std::vector<std::string> kinds = tracegen::kinds();
+  std::vector<std::string> wanted_profiles;
+  std::vector<std::string> settings;
   for (int i = 1; i < argc; ++i) {
     const std::string argument = argv[i];
     if (argument == "--quick") {
       quick = true;
+    } else if (argument == "--no-timing") {
+      timing = false;
+    } else if (argument == "--plan-timeline" && i + 1 < argc) {
+      plan_timeline = argv[++i];
     } else if (argument == "--traces" && i + 1 < argc) {
       traces_dir = argv[++i];
+    } else if (argument == "--seeds" && i + 1 < argc) {
+      seeds = std::clamp(std::atoi(argv[++i]), 1, 64);
+    } else if (argument == "--kinds" && i + 1 < argc) {
+      kinds = split(argv[++i]);
+    } else if (argument == "--profiles" && i + 1 < argc) {
+      wanted_profiles = split(argv[++i]);
     } else if (argument == "--set" && i + 1 < argc) {
-      const std::string setting = argv[++i];
-      if (!apply_setting(base, setting) || !apply_setting(tuned, setting)) {
-        std::cerr << "scaling_bench: --set expects a numeric scaling key=value, got " << argv[i]
+      settings.push_back(argv[++i]);
+    } else {
+      std::cerr << "usage: scaling_bench [--seeds N] [--kinds a,b] [--profiles a,b] "
+                   "[--set key=value ...] [--traces DIR] [--no-timing] [--plan-timeline FILE] "
+                   "[--quick]\n";
+      return 2;
+    }
+  }
+  std::vector<Profile> profiles;
+  for (auto& profile : all_profiles()) {
+    // "  + drain by age" is selected as "+-drain-by-age", "  all levers" as "all-levers".
+    std::string key = profile.name.substr(profile.name.find_first_not_of(' '));
+    std::replace(key.begin(), key.end(), ' ', '-');
+    if (!wanted_profiles.empty() &&
+        std::find(wanted_profiles.begin(), wanted_profiles.end(), key) == wanted_profiles.end()) {
+      continue;
+    }
+    for (const auto& setting : settings) {
+      if (!apply_setting(profile.config, setting)) {
+        std::cerr << "scaling_bench: --set expects a numeric scaling key=value, got " << setting
                   << "\n";
         return 2;
       }
-    } else {
-      std::cerr << "usage: scaling_bench [--traces DIR] [--set key=value ...] [--quick]\n";
-      return 2;
     }
+    profiles.push_back(profile);
+  }
+  if (quick) {
+    seeds = 1;
+    kinds = {"workday"};
+    if (profiles.size() > 2) profiles.resize(2);
   }
 
-  std::vector<fs::path> traces;
-  std::error_code error;
-  for (const auto& entry : fs::directory_iterator(traces_dir, error)) {
-    if (entry.path().extension() == ".csv") traces.push_back(entry.path());
+  if (!plan_timeline.empty()) {
+    // What is physically possible, to plot next to the policy's timeline (docs/scaling.md).
+    const auto trace = tracegen::generate(kinds.front(), 1);
+    const scaling::SimulationConfig simulation;
+    const bench::PlannerResult planned = bench::plan_fleet(trace, simulation, {});
+    std::vector<scaling::TimelineRow> rows;
+    scaling::ReplayHooks hooks;
+    hooks.timeline = &rows;
+    hooks.timeline_period_seconds = 10;
+    const auto report = scaling::replay_plan(trace, simulation, planned.plan, hooks);
+    std::ofstream out(plan_timeline);
+    out << scaling::timeline_to_csv(rows);
+    std::printf("planner on %s seed 1: billed %.0f h, overload %.3f %%, holds %d, releases %d\n",
+                kinds.front().c_str(), report.billed_hours, report.overload_percent(), report.holds,
+                report.releases);
+    return out ? 0 : 1;
   }
-  if (error || traces.empty()) {
-    std::cerr << "scaling_bench: no *.csv trace in " << traces_dir.string() << "\n";
-    return 2;
+
+  WebinarSchedule webinar;
+  {
+    std::ifstream in(traces_dir / "webinar.schedule.json");
+    if (!in) {
+      std::cerr << "scaling_bench: cannot read " << (traces_dir / "webinar.schedule.json") << "\n";
+      return 2;
+    }
+    const nlohmann::json file = nlohmann::json::parse(in);
+    webinar.schedule = file.at("schedule");
+    webinar.simulation.start = file.at("simulation").at("start").get<std::string>();
   }
-  std::sort(traces.begin(), traces.end());
-  if (quick) traces.resize(1);
 
   const scaling::SimulationConfig simulation;  // capacity 100, boot 180 s
   std::printf(
-      "config: min %d max %d, threshold up %.2f x%d / down %.2f x%d, target %.2f, "
-      "period %.0f s, cooldown %.0f s, steps %d/%d; capacity %.0f, boot %.0f s\n\n",
-      base.min_bridges, base.max_bridges, base.scale_up_threshold, base.scale_up_periods,
-      base.scale_down_threshold, base.scale_down_periods, base.target_stress, base.period_seconds,
-      base.cooldown_seconds, base.scale_up_step, base.scale_down_step,
-      simulation.capacity_participants, simulation.boot_seconds);
+      "%d seeds per kind; capacity %.0f, boot %.0f s; billed/planner: the clairvoyant "
+      "planner's billed hours (tests/bench/planner.h)\n\n",
+      seeds, simulation.capacity_participants, simulation.boot_seconds);
+  std::printf("| %-22s | %-11s | %7s | %7s | %7s | %14s | %7s | %10s |\n", "strategy", "kind",
+              "billed", "/oracle", "/planner", "overload % (max)", "dropped", "migrated %");
+  std::printf(
+      "|%s|%s|%s|%s|%s|%s|%s|%s|\n", std::string(24, '-').c_str(), std::string(13, '-').c_str(),
+      std::string(9, '-').c_str(), std::string(9, '-').c_str(), std::string(10, '-').c_str(),
+      std::string(18, '-').c_str(), std::string(9, '-').c_str(), std::string(12, '-').c_str());
+  const auto print = [](const std::string& strategy, const std::string& kind, const Tally& t) {
+    const double n = std::max(1, t.runs);
+    std::printf("| %-22s | %-11s | %7s | %7s | %8s | %7s (%6s) | %7lld | %10s |\n",
+                strategy.c_str(), kind.c_str(), fixed(t.billed / n, 1).c_str(),
+                fixed(t.over_oracle / n, 3).c_str(), fixed(t.over_planner / n, 3).c_str(),
+                fixed(t.overload_percent / n, 3).c_str(), fixed(t.overload_max, 3).c_str(),
+                t.dropped,
+                fixed(t.participants > 0 ? 100.0 * t.migrated / t.participants : 0, 3).c_str());
+  };
 
-  std::vector<Row> rows;
-  bool target_met = true;
-  for (const auto& path : traces) {
-    std::ifstream in(path);
-    std::vector<scaling::Conference> trace;
-    try {
-      trace = scaling::read_trace(in, path.filename().string());
-    } catch (const scaling::TraceError& trace_error) {
-      std::cerr << "scaling_bench: " << trace_error.what() << "\n";
-      return 2;
-    }
-    const std::string name = path.stem().string();
-    const double floor_oracle = scaling::oracle_bridge_hours(
-        trace, simulation.capacity_participants, std::max(0, base.min_bridges));
-    // Each policy with the contract defaults and with the recommended (tuned) profile.
-    for (bool recommended : {false, true}) {
-      for (PolicyKind kind : {PolicyKind::kThreshold, PolicyKind::kTarget}) {
-        EffectiveConfig effective;
-        effective.config = recommended ? tuned : base;
-        effective.config.policy = kind;
-        const auto report = scaling::simulate(trace, simulation, effective);
-        if (recommended) {
-          target_met = target_met && report.billed_over_oracle() <= 1.15 &&
-                       report.overload_percent() <= 0.1;
-        }
-        rows.push_back({name,
-                        std::string(kind == PolicyKind::kThreshold ? "threshold" : "target") +
-                            (recommended ? " (recommended)" : " (defaults)"),
-                        report, floor_oracle});
+  for (const auto& kind : kinds) {
+    std::vector<Tally> tallies(profiles.size());
+    Tally planner_tally;
+    Tally bound_tally;
+    for (int seed = 1; seed <= seeds; ++seed) {
+      std::vector<scaling::Conference> trace;
+      try {
+        trace = tracegen::generate(kind, static_cast<std::uint32_t>(seed));
+      } catch (const std::invalid_argument& error) {
+        std::cerr << "scaling_bench: " << error.what() << "\n";
+        return 2;
+      }
+      const long long participants = total_participants(trace);
+      const int floor = std::max(0, ScalingConfig{}.min_bridges);
+      const double oracle = scaling::oracle_bridge_hours(trace, simulation.capacity_participants);
+      bench::PlannerOptions options;
+      options.min_bridges = floor;
+      const bench::PlannerResult planned = bench::plan_fleet(trace, simulation, options);
+      const scaling::SimulationReport replayed =
+          scaling::replay_plan(trace, simulation, planned.plan);
+      if (std::fabs(replayed.billed_hours - planned.billed_hours) > 1e-9 ||
+          replayed.overload_participant_minutes > 0 || replayed.dropped_participants > 0 ||
+          replayed.migrated_participants > 0) {
+        std::fprintf(stderr,
+                     "scaling_bench: the planner's plan for %s seed %d does not replay "
+                     "as claimed (%.0f vs %.0f h, overload %.1f)\n",
+                     kind.c_str(), seed, planned.billed_hours, replayed.billed_hours,
+                     replayed.overload_participant_minutes);
+        return 1;
+      }
+      planner_tally.add(replayed, oracle, planned.billed_hours, participants);
+      scaling::SimulationReport bound;
+      bound.billed_hours =
+          scaling::hourly_lower_bound(trace, simulation.capacity_participants, floor);
+      bound_tally.add(bound, oracle, planned.billed_hours, participants);
+      for (std::size_t p = 0; p < profiles.size(); ++p) {
+        scaling::ReplayHooks hooks;
+        hooks.can_undrain = profiles[p].can_undrain;
+        const auto report = scaling::simulate(
+            trace, simulation, provider_for(kind, profiles[p].config, &webinar), hooks);
+        tallies[p].add(report, oracle, planned.billed_hours, participants);
       }
     }
-    const int peak_bridges = static_cast<int>(
-        std::ceil(scaling::peak_participants(trace) / simulation.capacity_participants - 1e-9));
-    EffectiveConfig fixed_fleet;
-    fixed_fleet.config = base;
-    fixed_fleet.config.min_bridges = std::max(1, peak_bridges);
-    fixed_fleet.config.max_bridges = std::max(1, peak_bridges);
-    rows.push_back({name, "static at peak (" + std::to_string(peak_bridges) + ")",
-                    scaling::simulate(trace, simulation, fixed_fleet), floor_oracle});
-    scaling::SimulationReport oracle;
-    oracle.oracle_bridge_hours =
-        scaling::oracle_bridge_hours(trace, simulation.capacity_participants);
-    oracle.billed_hours = oracle.oracle_bridge_hours;
-    rows.push_back({name, "oracle (bound)", oracle, floor_oracle});
+    print("planner (clairvoyant)", kind, planner_tally);
+    print("lower bound (no sticky)", kind, bound_tally);
+    for (std::size_t p = 0; p < profiles.size(); ++p) print(profiles[p].name, kind, tallies[p]);
   }
-  print_table(rows);
-  std::printf(
-      "\ntarget (billed <= 1.15 x oracle, overload <= 0.1 %%) met by both policies on "
-      "every trace: %s\n\n",
-      target_met ? "yes" : "no");
+  std::printf("\n");
 
+  if (!timing) return 0;
   const int repetitions = quick ? 20 : 2000;
-  for (PolicyKind kind : {PolicyKind::kThreshold, PolicyKind::kTarget}) {
-    const char* label = kind == PolicyKind::kThreshold ? "threshold" : "target";
-    const Timing steady = time_decisions(2000, repetitions, kind, false);
-    const Timing down = time_decisions(2000, repetitions, kind, true);
-    std::printf(
-        "decision time, 2000 bridges, %-9s: steady %.1f us median / %.1f us p99; "
-        "scale-down %.1f us median / %.1f us p99 (%d decisions each)\n",
-        label, steady.median_us, steady.p99_us, down.median_us, down.p99_us, repetitions);
-    if (down.actions == 0) {
-      std::fprintf(stderr, "scaling_bench: the scale-down timing case never scaled down\n");
-      return 1;
+  for (const bool tuned : {false, true}) {
+    // The contract defaults, then the recommended profile (its levers learn every period).
+    const ScalingConfig base = tuned ? scaling::recommended_scaling_config() : ScalingConfig{};
+    for (PolicyKind kind : {PolicyKind::kThreshold, PolicyKind::kTarget}) {
+      const std::string label =
+          std::string(kind == PolicyKind::kThreshold ? "threshold" : "target") +
+          (tuned ? " (recommended)" : " (defaults)");
+      const Timing steady = time_decisions(2000, repetitions, kind, false, base);
+      const Timing down = time_decisions(2000, repetitions, kind, true, base);
+      std::printf(
+          "decision time, 2000 bridges, %-24s: steady %.1f us median / %.1f us p99; "
+          "scale-down %.1f us median / %.1f us p99 (%d decisions each)\n",
+          label.c_str(), steady.median_us, steady.p99_us, down.median_us, down.p99_us, repetitions);
+      if (down.actions == 0) {
+        std::fprintf(stderr, "scaling_bench: the scale-down timing case never scaled down\n");
+        return 1;
+      }
     }
   }
   return 0;

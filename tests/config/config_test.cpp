@@ -19,6 +19,7 @@ using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 // `simulate` needs only scaling/simulation/schedule: no secret file is read.
@@ -102,6 +103,27 @@ TEST(ConfigKeys, TyposGetOneSuggestionEverywhere) {
       scaling::closest("min_bridge", std::vector<std::string_view>{"max_bridges", "min_bridges"}),
       "min_bridges");
   EXPECT_EQ(scaling::closest("colour", std::vector<std::string_view>{"min_bridges"}), std::nullopt);
+}
+
+// Issue 16: the label prefix and tags are checked as the Linode API checks them, so that a
+// config the API would refuse never reaches the daemon (which would POST a refused create every
+// period). The inputs are the ones the issue names.
+TEST(ConfigLinode, LabelPrefixesAndTagsTheApiRefusesAreErrors) {
+  const auto errors_for = [](const json& linode) { return parse({{"linode", linode}}).errors; };
+  for (const std::string prefix : {"jvb--as-", "jvb__as-", "jvb..as-", "j", "1jvb-", "-jvb"}) {
+    EXPECT_THAT(errors_for({{"label_prefix", prefix}}), Contains(HasSubstr("linode.label_prefix")))
+        << prefix;
+  }
+  for (const std::string prefix : {"jvb-as-", "jvb_as.", "JVB-"}) {
+    EXPECT_THAT(errors_for({{"label_prefix", prefix}}),
+                Not(Contains(HasSubstr("linode.label_prefix"))))
+        << prefix;
+  }
+  EXPECT_THAT(errors_for({{"tags", {"jitsi", "ab"}}}), Contains(HasSubstr("linode.tags[1]")));
+  EXPECT_THAT(errors_for({{"tags", {std::string(51, 't')}}}),
+              Contains(HasSubstr("linode.tags[0]")));
+  EXPECT_THAT(errors_for({{"tags", {std::string(50, 't'), "abc"}}}),
+              Not(Contains(HasSubstr("linode.tags"))));
 }
 
 TEST(ConfigDrain, DisableAndShutdownUrlsHaveDefaultsAndShutdownMayBeNull) {

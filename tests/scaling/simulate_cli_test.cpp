@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -43,12 +44,12 @@ class SimulateCli : public ::testing::Test {
   }
 
   // Arguments are quoted with single quotes; test paths never contain one.
-  Result run(const std::string& arguments) {
+  Result run(const std::string& arguments, const std::string& environment = "") {
     const fs::path out = dir_ / "stdout";
     const fs::path err = dir_ / "stderr";
-    const std::string command = std::string("timeout 60 '") + JVB_AUTOSCALER_BINARY +
-                                "' simulate " + arguments + " >'" + out.string() + "' 2>'" +
-                                err.string() + "'";
+    const std::string command = std::string("timeout 60 ") + environment + "'" +
+                                JVB_AUTOSCALER_BINARY + "' simulate " + arguments + " >'" +
+                                out.string() + "' 2>'" + err.string() + "'";
     const int status = std::system(command.c_str());
     Result result;
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -83,6 +84,54 @@ TEST_F(SimulateCli, StaticFleetJsonMatchesHandArithmetic) {
   EXPECT_EQ(report.at("scale_ups").get<int>(), 0);
   EXPECT_EQ(report.at("scale_downs").get<int>(), 0);
   EXPECT_EQ(report.at("dropped_participants").get<int>(), 0);
+  EXPECT_EQ(report.at("migrated_participants").get<int>(), 0);
+}
+
+TEST_F(SimulateCli, TimelineHasOneRowPerPeriod) {
+  // Two static bridges, a decision every 600 s, the run ends at 6000 s: rows at 0..5400.
+  // At t=600: 60 on sim-1, 50 + 70 on sim-2 (overloaded).
+  const auto trace = write("small.csv", kSmallTrace);
+  const auto config =
+      write("static.json", R"({"scaling":{"min_bridges":2,"max_bridges":2,"period_seconds":600}})");
+  const auto timeline = dir_ / "timeline.csv";
+  const Result result = run("--trace '" + trace.string() + "' --config '" + config.string() +
+                            "' --timeline '" + timeline.string() + "'");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const std::string csv = read_file(timeline);
+  std::vector<std::string> lines;
+  std::stringstream stream(csv);
+  for (std::string line; std::getline(stream, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 11u) << csv;
+  EXPECT_EQ(lines[0],
+            "t,participants,provisioning,ready,held,draining,desired,overload_participants");
+  EXPECT_EQ(lines[1], "0,110,0,2,0,0,2,0");
+  EXPECT_EQ(lines[2], "600,180,0,2,0,0,2,120");
+  EXPECT_EQ(lines[10], "5400,70,0,2,0,0,2,0");
+  EXPECT_NE(result.out.find("migrated participants"), std::string::npos) << result.out;
+}
+
+TEST_F(SimulateCli, PlotDrawsAnSvgWithGnuplot) {
+  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "gnuplot is not installed (Debian package gnuplot-nox)";
+  }
+  const auto trace = write("small.csv", kSmallTrace);
+  const auto svg = dir_ / "plot.svg";
+  const Result result = run("--trace '" + trace.string() + "' --plot '" + svg.string() + "'");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const std::string drawing = read_file(svg);
+  EXPECT_NE(drawing.find("<svg"), std::string::npos);
+  EXPECT_NE(drawing.find("bridges (all states)"), std::string::npos);
+}
+
+TEST_F(SimulateCli, PlotWithoutGnuplotSaysWhatToInstall) {
+  const auto trace = write("small.csv", kSmallTrace);
+  const auto svg = dir_ / "plot.svg";
+  const Result result = run("--trace '" + trace.string() + "' --plot '" + svg.string() + "'",
+                            "env PATH=/nonexistent ");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.err.find("gnuplot-nox"), std::string::npos) << result.err;
+  EXPECT_TRUE(result.out.empty());
+  EXPECT_FALSE(fs::exists(svg));
 }
 
 TEST_F(SimulateCli, JsonIsByteIdenticalAcrossRuns) {

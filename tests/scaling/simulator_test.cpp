@@ -76,9 +76,10 @@ TEST(Simulator, NewBridgeTakesConferencesOnlyAfterBootDelay) {
   EXPECT_NEAR(report.overload_participant_minutes, 110 * 100 / 60.0, 1e-9);
 }
 
-TEST(Simulator, DrainTimeoutDropsTheParticipantsLeft) {
-  // Two bridges until t=100, then max 1: the emptier one drains and its conference outlives the
-  // 600 s drain timeout, so its 20 participants are dropped.
+TEST(Simulator, DrainTimeoutMigratesTheConferencesLeft) {
+  // Two bridges until t=100, then max 1: the emptier one (sim-2, 20 participants) drains at the
+  // tick t=100; its conference outlives the 600 s drain timeout, so at t=700 the bridge shuts
+  // down and its conference moves whole to sim-1 (90 + 20 = 110: overloaded until 5000).
   const ConfigProvider config = [](double t) {
     EffectiveConfig effective;
     effective.config.min_bridges = t < 100 ? 2 : 1;
@@ -86,11 +87,103 @@ TEST(Simulator, DrainTimeoutDropsTheParticipantsLeft) {
     effective.config.drain_timeout_seconds = 600;
     return effective;
   };
-  const std::vector<Conference> trace = {{0, 5000, 50}, {0, 5000, 20}};
+  const std::vector<Conference> trace = {{0, 5000, 90}, {0, 5000, 20}};
   const auto report = simulate(trace, SimulationConfig{}, config);
   EXPECT_EQ(report.scale_downs, 1);
-  EXPECT_EQ(report.dropped_participants, 20);
+  EXPECT_EQ(report.migrated_participants, 20);
+  EXPECT_EQ(report.dropped_participants, 0);
   EXPECT_EQ(report.peak_bridges, 2);
+  // sim-2: 0..700 s -> 1 h; sim-1: 0..5000 s -> 2 h.
+  EXPECT_DOUBLE_EQ(report.billed_hours, 3);
+  EXPECT_NEAR(report.bridge_hours, 5700 / 3600.0, 1e-9);
+  EXPECT_NEAR(report.overload_participant_minutes, 110 * 4300 / 60.0, 1e-9);
+  const auto json = report_to_json(report);
+  EXPECT_EQ(json["migrated_participants"], 20);
+  EXPECT_NE(report_to_table(report).find("migrated participants           20"), std::string::npos)
+      << report_to_table(report);
+}
+
+TEST(Simulator, PlanReplayHoldsSteerPlacementAndDeletesMigrate) {
+  // Two bridges ready at t=0; bridge 0 is held at t=0 and released at t=300; bridge 1 is
+  // deleted at t=400.
+  //   c1 0..600 (60)   -> bridge 1 (bridge 0 is held although emptier)
+  //   c2 10..610 (50)  -> bridge 1: 110, overloaded 10..400
+  //   c3 300..900 (5)  -> bridge 0 (released; 0 < 110)
+  //   t=400: bridge 1 shuts down, c1 and c2 move to bridge 0 (the only one left): 115,
+  //          overloaded 400..600 (c1 ends), then 55.
+  // overload: 110 x 390 s + 115 x 200 s = 65900 participant-seconds.
+  const std::vector<Conference> trace = {{0, 600, 60}, {10, 600, 50}, {300, 600, 5}};
+  FleetPlan plan;
+  plan.initial_bridges = 2;
+  plan.actions = {
+      {0, PlanStep::kHold, 0}, {300, PlanStep::kRelease, 0}, {400, PlanStep::kDelete, 1}};
+  std::vector<TimelineRow> timeline;
+  ReplayHooks hooks;
+  hooks.timeline = &timeline;
+  hooks.timeline_period_seconds = 60;
+  const auto report = replay_plan(trace, SimulationConfig{}, plan, hooks);
+  EXPECT_EQ(report.migrated_participants, 110);
+  EXPECT_EQ(report.dropped_participants, 0);
+  EXPECT_NEAR(report.overload_participant_minutes, 65900 / 60.0, 1e-9);
+  EXPECT_EQ(report.holds, 1);
+  EXPECT_EQ(report.releases, 1);
+  EXPECT_DOUBLE_EQ(report.billed_hours, 2);  // 0..900 and 0..400 s
+  EXPECT_NEAR(report.bridge_hours, 1300 / 3600.0, 1e-9);
+  ASSERT_EQ(timeline.size(), 15u);  // t = 0, 60, ..., 840 (the run ends at 900)
+  EXPECT_EQ(timeline[0].held, 1);
+  EXPECT_EQ(timeline[0].ready, 1);
+  EXPECT_EQ(timeline[0].participants, 60);
+  EXPECT_EQ(timeline[6].t, 360);
+  EXPECT_EQ(timeline[6].held, 0);
+  EXPECT_EQ(timeline[6].ready, 2);
+  EXPECT_EQ(timeline[6].overload_participants, 110);
+  EXPECT_EQ(timeline[7].ready, 1);
+  EXPECT_EQ(timeline[7].participants, 115);
+  EXPECT_EQ(timeline[7].overload_participants, 115);
+  const std::string csv = timeline_to_csv(timeline);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')),
+            "t,participants,provisioning,ready,held,draining,desired,overload_participants");
+  EXPECT_NE(csv.find("\n420,115,0,1,0,0,1,115\n"), std::string::npos) << csv;
+}
+
+TEST(Simulator, ParticipantsAreDroppedOnlyWhenNoBridgeIsLeft) {
+  FleetPlan plan;
+  plan.initial_bridges = 1;
+  plan.actions = {{100, PlanStep::kDelete, 0}};
+  // The only bridge goes at t=100 with 10 participants on it; the conference at t=200 finds no
+  // bridge at all.
+  const auto report = replay_plan({{0, 1000, 10}, {200, 100, 4}}, SimulationConfig{}, plan);
+  EXPECT_EQ(report.migrated_participants, 0);
+  EXPECT_EQ(report.dropped_participants, 14);
+  EXPECT_THROW(replay_plan({{0, 10, 1}}, SimulationConfig{}, {1, {{5, PlanStep::kHold, 3}}}),
+               std::invalid_argument);
+}
+
+TEST(Simulator, PlannedBridgeIsReadyAfterBootSeconds) {
+  // A bridge created at t=20 is ready at t=200: the conference at t=199 still goes to the
+  // (held-free) bridge 0, the one at t=200 to the new, empty bridge 1.
+  FleetPlan plan;
+  plan.initial_bridges = 1;
+  plan.actions = {{20, PlanStep::kCreate, 1}};
+  const auto report =
+      replay_plan({{0, 1000, 60}, {199, 500, 50}, {200, 500, 30}}, SimulationConfig{}, plan);
+  // Bridge 0: 110 from 199 to 699 (conference 2 ends) -> 110 x 500 s overloaded.
+  EXPECT_NEAR(report.overload_participant_minutes, 110 * 500 / 60.0, 1e-9);
+  EXPECT_EQ(report.scale_ups, 1);
+  EXPECT_DOUBLE_EQ(report.billed_hours, 2);
+}
+
+TEST(Simulator, HourlyLowerBoundCoversDemandWithHourBlocks) {
+  // 50 participants 0..5400 s, 60 more 1800..3600 s: demand 1, 2, 1 bridges by half hour.
+  // One block [0, 3600) and one [1800, 5400) cover it: 2 h, although each demand layer alone
+  // (1 bridge for 1.5 h, 1 for 0.5 h) would bill 3.
+  const std::vector<Conference> trace = {{0, 5400, 50}, {1800, 1800, 60}};
+  EXPECT_NEAR(hourly_lower_bound(trace, 100, 0), 2, 1e-9);
+  // A floor of 3 bridges over 5400 s: 3 blocks from 0, 3 more from 3600.
+  EXPECT_NEAR(hourly_lower_bound(trace, 100, 3), 6, 1e-9);
+  // Nothing before t = 4000 and min 0: one block for the 100 s meeting.
+  EXPECT_NEAR(hourly_lower_bound({{4000, 100, 10}}, 100, 0), 1, 1e-9);
+  EXPECT_LE(oracle_bridge_hours(trace, 100), hourly_lower_bound(trace, 100, 0));
 }
 
 TEST(Simulator, DrainedBridgeIsDeletedOnceEmpty) {

@@ -51,6 +51,9 @@ class Actuator {
   // that fails) the Linode API's ACPI shutdown. JVB stops, Jicofo moves its participants, the
   // bridge leaves the brewery; the delete follows once it has left or reported itself empty.
   void shut_down(Bridge& bridge, scaling::Reason reason);
+  // Undoes our drain (POST drain.disable_url) when load returns: a bridge back in service is
+  // instant and its hour is already paid (DESIGN section 5 "Undrain before create").
+  void undrain(Bridge& bridge, scaling::Reason reason);
 
   // After stop() no answer changes anything (the daemon is shutting down).
   void stop() { stopping_ = true; }

@@ -36,6 +36,8 @@ struct SimulateOptions {
   std::string trace_path;
   std::optional<std::string> config_path;
   bool json = false;
+  std::optional<std::string> timeline_path;  // CSV, one row per decision period
+  std::optional<std::string> plot_path;      // SVG drawn by gnuplot
 };
 int simulate(const SimulateOptions& options);
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "scaling/config.h"
+#include "scaling/predictor.h"
 #include "scaling/recommender.h"
 
 namespace scaling {
@@ -87,6 +88,11 @@ struct BridgeView {
   // When the instance was created (Linode `created`), for billing-aware scale-down;
   // nullopt: unknown (scale-down then does not wait for the paid hour).
   std::optional<double> created_at;
+  // Seconds since the oldest / the newest conference on this bridge started (the simulator
+  // knows them; the agent does not yet). Optional refinement of the victim choice
+  // (ScalingConfig::drain_by_age): older conferences end sooner.
+  std::optional<double> oldest_conference_age;
+  std::optional<double> newest_conference_age;
 };
 
 struct Overrides {
@@ -176,8 +182,14 @@ class Policy {
  public:
   Decision decide(const Snapshot& snapshot, const EffectiveConfig& effective);
 
-  // Forget everything remembered (e.g. after the operator changed the policy kind).
+  // Forget everything remembered (e.g. after the operator changed the policy kind). What was
+  // learnt (arrivals, drain durations) is kept: see learned_state().
   void reset() noexcept;
+
+  // What the levers learnt (arrival pattern, drain durations): bounded JSON for the state file,
+  // so that a restarted agent keeps its week of history. restore ignores malformed state.
+  nlohmann::json learned_state() const;
+  void restore_learned_state(const nlohmann::json& state);
 
  private:
   Recommender& recommender(PolicyKind kind) noexcept;
@@ -191,6 +203,13 @@ class Policy {
     double stress_sum;
   };
   std::deque<LoadSample> load_samples_;  // Σ stress of ready bridges, for the trend
+  // Levers (issue 17).
+  void learn(const Snapshot& snapshot, const ScalingConfig& config);
+  ArrivalPredictor arrivals_;
+  DrainDurations drain_durations_;
+  std::vector<std::string> last_names_;  // the previous snapshot's bridges, in its order
+  std::vector<double> last_stress_;      // their stress (< 0: not carrying or unknown)
+  std::vector<std::pair<std::string, double>> draining_since_;  // our drains in progress
 };
 
 }  // namespace scaling
