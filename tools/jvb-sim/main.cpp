@@ -367,6 +367,13 @@ class Bridge {
           }
         }
         if (why != nullptr) {
+          if (state_.stop) {
+            // What the tests' "0 participants on every deleted instance" check reads
+            // (tests/e2e/cluster_fixture.h): the load at the moment the instance stopped us.
+            const Snapshot snapshot = state_.snapshot();
+            spdlog::info("jvb-sim {}: stopped by signal with {} participants in {} conferences",
+                         options_.nickname, snapshot.load.participants, snapshot.load.conferences);
+          }
           leaving = true;
           stop_deadline = Clock::now() + std::chrono::seconds(2);
           if (logged_in_) send_presence(/*unavailable=*/true, {});
