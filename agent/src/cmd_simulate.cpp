@@ -123,7 +123,8 @@ std::string plot_timeline(const std::string& gnuplot, const std::string& timelin
       ":7 with steps lc rgb '#17becf' title 'desired', \\\n"
       "  '' skip 1" +
       every + " using " + x + ":($8/" + cap +
-      ") with filledcurves x1 fs solid 0.6 lc rgb '#d62728' title 'overloaded participants / capacity'\n";
+      ") with filledcurves x1 fs solid 0.6 lc rgb '#d62728' title 'overloaded participants / "
+      "capacity'\n";
   std::string error;
   if (!write_text(data, timeline_csv) || !write_text(script, gp)) {
     error = "cannot write the plot's temporary files in " + directory.string();

@@ -29,8 +29,8 @@ TEST(ScheduleFuzz, SeededMutations) {
 // Found by the libFuzzer target: parse_instant("...-:0530") used to abort under UBSan (signed
 // overflow inside date::parse); the shape check in parse_instant now refuses it first.
 TEST(ScheduleFuzz, NegativeOffsetWithoutDigitIsAnError) {
-  for (const char* text : {"2026-03-29T03:00:00-:0530", "2026-03-29T03:00:00-ab",
-                           "2026-03-29T10:0D:00Z"}) {
+  for (const char* text :
+       {"2026-03-29T03:00:00-:0530", "2026-03-29T03:00:00-ab", "2026-03-29T10:0D:00Z"}) {
     std::string error;
     EXPECT_FALSE(schedule::parse_instant(text, &error).has_value()) << text;
     EXPECT_EQ(error.rfind(std::string("\"") + text + "\"", 0), 0u) << error;
