@@ -843,12 +843,87 @@ TEST_F(FaultMatrix, RegionWithoutMetadataCreatesNothingAndSaysWhy) {
   row_.outcome = "no create in 4 periods; ctl status: " + problem.substr(0, 60) + "...";
 }
 
+// 18. Issue 16: every boot fails (wrong image, region or user data): after
+// scaling.max_failed_boots boots that never joined, creation is suspended instead of buying a
+// bridge every boot timeout forever; ctl status and the metric say so.
+TEST_F(FaultMatrix, BridgesThatNeverJoinStopBeingBoughtAfterMaxFailedBoots) {
+  begin_row(18, "every boot fails (max_failed_boots 2, boot timeout 3 s)", 40);
+  auto dead_boot = fake_options();
+  dead_boot.on_create = "true";
+  start_fake(dead_boot);
+  start_static_bridge(20);
+  start_daemon(config({{"min_bridges", 2}, {"boot_timeout_seconds", 3}, {"max_failed_boots", 2}}));
+  const auto start = SteadyClock::now();
+  const auto took =
+      converge([&] { return status().value("creation_suspended", false); }, row_.bound_seconds);
+  ASSERT_TRUE(took) << agent_log();
+  row_.converged_seconds = seconds_since(start);
+  std::this_thread::sleep_for(std::chrono::seconds(8));  // more than two further boot timeouts
+  EXPECT_EQ(requests(kCreateRoute), 2u) << agent_log();
+  const json suspended = status();
+  EXPECT_NE(suspended.value("creation_suspended_reason", json())
+                .dump()
+                .find("2 boots in a row never joined"),
+            std::string::npos)
+      << suspended.dump();
+  EXPECT_NE(metrics_text().find("jvb_autoscaler_creation_suspended 1"), std::string::npos);
+  EXPECT_TRUE(eventually([&] { return instances().empty(); }, 10)) << agent_log();
+  EXPECT_TRUE(daemon_alive());
+  row_.outcome = "2 creates, then suspended (no create in 8 s); both failed boots deleted";
+}
+
+// 19. Issue 16: Prosody hangs with its socket open (SIGSTOP) for longer than the boot timeout.
+// The XMPP ping finds it dead, the agent is blind, and the boot clock of the provisioning
+// bridge stops: nothing is deleted as a failed boot. After SIGCONT the bridge joins.
+TEST_F(FaultMatrix, FrozenProsodyPastTheBootTimeoutDeletesNothing) {
+  begin_row(19, "Prosody frozen (SIGSTOP) 9 s, boot timeout 6 s", 45);
+  auto slow_boot = fake_options();
+  slow_boot.hook_delay_seconds = 4;  // still provisioning when Prosody hangs
+  start_fake(slow_boot);
+  start_static_bridge(20);
+  json configuration = config({{"min_bridges", 2}, {"boot_timeout_seconds", 6}});
+  configuration["xmpp"]["ping_interval_seconds"] = 1;
+  configuration["xmpp"]["ping_timeout_seconds"] = 1;
+  start_daemon(configuration);
+  ASSERT_TRUE(eventually([&] { return instances().size() == 1; }, 30)) << agent_log();
+  ASSERT_EQ(bridge_state("jvb-as-1"), "provisioning");
+  const pid_t group = prosody_->pid();
+  ASSERT_GT(group, 0);
+  ASSERT_EQ(::kill(-group, SIGSTOP), 0);
+  struct Thaw {
+    pid_t group;
+    bool done = false;
+    void operator()() {
+      if (!done) ::kill(-group, SIGCONT);
+      done = true;
+    }
+    ~Thaw() { (*this)(); }
+  } thaw{group};
+  ASSERT_TRUE(eventually([&] { return !status().value("xmpp_connected", true); }, 10))
+      << "the hung server was not noticed\n"
+      << agent_log();
+  std::this_thread::sleep_for(std::chrono::seconds(9));  // past the 6 s boot timeout
+  EXPECT_EQ(requests(kDeleteRoute), 0u) << agent_log();
+  EXPECT_EQ(labels(), std::vector<std::string>{"jvb-as-1"});
+  thaw();
+  const auto start = SteadyClock::now();
+  const auto took =
+      converge([&] { return ready("jvb-as-1") && status().value("xmpp_connected", false); },
+               row_.bound_seconds);
+  ASSERT_TRUE(took) << agent_log();
+  row_.converged_seconds = seconds_since(start);
+  EXPECT_EQ(requests(kCreateRoute), 1u);
+  EXPECT_EQ(requests(kDeleteRoute), 0u);
+  EXPECT_TRUE(daemon_alive());
+  row_.outcome = "blind within the ping timeout; 0 DELETE while frozen; jvb-as-1 joined after";
+}
+
 // Prints the matrix collected from the rows the tests above wrote (ctest runs it last).
 TEST(FaultMatrixSummary, PrintsTheMatrix) {
   std::vector<std::string> rows;
   bool all_passed = true;
   int missing = 0;
-  for (int number = 1; number <= 17; ++number) {
+  for (int number = 1; number <= 19; ++number) {
     const fs::path file = results_dir() / ("row-" + std::string(number < 10 ? "0" : "") +
                                            std::to_string(number) + ".md");
     std::string line = read_file(file);

@@ -125,6 +125,9 @@ class Prosody {
   void start();
   void stop();  // SIGTERM, bounded wait, SIGKILL; waits until the port is closed
   bool running() const { return process_ != nullptr; }
+  // The server's process group (runuser and prosody), -1 when stopped: tests freeze a hung
+  // server with kill(-pid(), SIGSTOP), which keeps its sockets open.
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
   // Registers an account with prosodyctl (whether or not Prosody is running).
   void add_account(const std::string& user, const std::string& password);
 
