@@ -112,7 +112,9 @@ void Fleet::on_connected(MonoTime now) {
     if (bridge.in_brewery) continue;
     // The boot and lost clocks run only while we can see the brewery.
     bridge.boot_clock_start = now;
-    if (bridge.state == Lifecycle::kLost) bridge.lost_since = now;
+    if (bridge.state == Lifecycle::kLost || bridge.state == Lifecycle::kDraining) {
+      bridge.lost_since = now;
+    }
   }
 }
 
@@ -221,6 +223,14 @@ void Fleet::on_left(const std::string& name, MonoTime now, Notes& notes) {
   if (bridge.managed && bridge.state == Lifecycle::kReady) {
     // It was ready and left while its instance runs: lost, not booting capacity again.
     move(bridge, Lifecycle::kLost);
+    bridge.lost_since = now;
+    return;
+  }
+  if (bridge.managed && bridge.state == Lifecycle::kDraining) {
+    // Left without being asked to shut down: most often a JVB restart, which rejoins with
+    // drain = false (drain mode lives in memory only) and is drained again. Until it is back
+    // the policy sees it as lost (deleted only after unhealthy_timeout_seconds out of the
+    // brewery), never deleted on the spot.
     bridge.lost_since = now;
     return;
   }
@@ -400,6 +410,12 @@ std::vector<scaling::BridgeView> Fleet::views(MonoTime now, WallTime wall_now) c
         view.state_since = policy_seconds(bridge.unhealthy_since);
         break;
       case Lifecycle::kDraining:
+        if (!bridge.in_brewery) {
+          // Out of the brewery while draining (restarting?): lost until it is back.
+          view.state = scaling::BridgeState::kLost;
+          view.state_since = policy_seconds(bridge.lost_since);
+          break;
+        }
         view.state = scaling::BridgeState::kDraining;
         // The drain timeout runs from when the drain took effect (the request time until then).
         view.state_since = policy_seconds(bridge.drain_effective ? bridge.drain_effective_at

@@ -558,6 +558,50 @@ TEST_F(DrainLifecycleTest, ABridgeThatForgetsItsDrainIsAskedAgain) {
   EXPECT_EQ(state_of("jvb-as-2"), "draining");
 }
 
+// Issue 15: a JVB restart mid-drain leaves the brewery and rejoins with drain = false. The
+// agent must not delete the instance when it leaves (Jicofo may already place conferences on the
+// restarted bridge), but drain it again when it is back; one that never comes back is deleted
+// as lost after unhealthy_timeout_seconds.
+TEST_F(DrainLifecycleTest, ABridgeRestartedMidDrainIsKeptAndDrainedAgain) {
+  drain_second();
+  clock.advance(1s);
+  presence("jvb-as-2", 0.2, 20, true);
+  ASSERT_TRUE(second().drain_effective);
+  left("jvb-as-2");  // the restart
+  for (int i = 0; i < 3; ++i) {
+    clock.advance(1s);
+    presence("jvb-as-1", 0.3, 30);
+    period();
+  }
+  EXPECT_TRUE(linode.deleted.empty()) << "deleted when it left instead of waiting for its return";
+  presence("jvb-as-2", 0.0, 0, false);  // back, drain mode forgotten
+  period();
+  EXPECT_EQ(drains.urls.size(), 2u) << "the drain request is sent again";
+  EXPECT_EQ(state_of("jvb-as-2"), "draining");
+  EXPECT_TRUE(linode.deleted.empty());
+}
+
+TEST_F(DrainLifecycleTest, ADrainingBridgeThatNeverComesBackIsDeletedAsLost) {
+  config.scaling.unhealthy_timeout_seconds = 60;
+  drain_second();
+  clock.advance(1s);
+  presence("jvb-as-2", 0.2, 20, true);
+  left("jvb-as-2");
+  for (int i = 0; i < 5; ++i) {
+    clock.advance(10s);
+    presence("jvb-as-1", 0.3, 30);
+    period();
+  }
+  EXPECT_TRUE(linode.deleted.empty()) << "50 s out of the brewery, timeout 60 s";
+  for (int i = 0; i < 3; ++i) {
+    clock.advance(10s);
+    presence("jvb-as-1", 0.3, 30);
+    period();
+  }
+  EXPECT_EQ(linode.deleted.size(), 1u);
+  EXPECT_EQ(metric("jvb_autoscaler_scaling_actions_total{action=\"delete\",reason=\"lost\"}"), "1");
+}
+
 TEST_F(DrainLifecycleTest, DrainTimeoutShutsDownAndDeletesOnlyAfterTheBridgeLeft) {
   config.scaling.drain_timeout_seconds = 600;
   drains.shutdown_status = 404;  // JVB's shutdown endpoint is off: the Linode API shuts it down

@@ -670,19 +670,10 @@ TEST_F(FaultMatrix, StaleEmptyPresenceAfterDrainDoesNotDeleteAMeeting) {
   row_.outcome = "not deleted on the stale 0; deleted empty after the meeting ended";
 }
 
-// 13. The bridge restarts mid-drain (JVB keeps drain mode in memory only) and rejoins with
-// drain = false: the agent sends the drain again.
-//
-// DISABLED (not in fault_rows): the daemon deletes a draining bridge as soon as it leaves the
-// brewery, so a restarted JVB never gets the drain again. Log of the run of 02:22 UTC:
-//   02:22:23.076 bridge jvb-as-1 publishes drain = true: the drain took effect
-//   02:22:23.129 bridge jvb-as-1 left the brewery                  (the JVB restart)
-//   02:22:24.113 decision: remove ...; jvb-as-1 left the brewery while draining: delete
-//   02:22:24.113 deleting bridge jvb-as-1 (Linode 40000001, reason left_brewery)
-// jvb-sim rejoined 2 s later (drain = false) on an instance already deleted. Issue 15.1: "Re-send
-// the drain when a presence after it says drain = false"; a drained bridge that left without a
-// shutdown request should be lost (waiting for its return), not deleted on the spot.
-TEST_F(FaultMatrix, DISABLED_BridgeRestartMidDrainIsDrainedAgain) {
+// 13. The bridge restarts mid-drain (JVB keeps drain mode in memory only): it leaves the
+// brewery and rejoins with drain = false. The agent keeps the instance (it is "lost" while out,
+// not deleted on the spot) and sends the drain again once it is back (issue 15.1).
+TEST_F(FaultMatrix, BridgeRestartMidDrainIsDrainedAgain) {
   begin_row(13, "bridge restarts mid-drain (rejoins with drain = false)", 40);
   use_realistic_bridges("--meeting 3:600");
   start_static_bridge(10);
