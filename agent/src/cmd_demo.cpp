@@ -32,6 +32,7 @@
 
 #include "agent/commands.h"
 #include "agent/control_client.h"
+#include "agent/event_queue.h"
 #include "agent/http_post.h"
 #include "agent/local_cluster.h"
 #include "xmpp/brewery_client.h"
@@ -85,23 +86,6 @@ struct BridgeView {
   bool in_brewery = false;
   xmpp::BridgeStats stats;
   std::string url;  // jvb-sim's HTTP base URL; empty until the daemon reports its address
-};
-
-// Brewery events cross from the XMPP thread to the demo's loop.
-class EventQueue {
- public:
-  void push(const xmpp::Event& event) {
-    std::lock_guard lock(mutex_);
-    events_.push_back(event);
-  }
-  std::deque<xmpp::Event> take() {
-    std::lock_guard lock(mutex_);
-    return std::exchange(events_, {});
-  }
-
- private:
-  std::mutex mutex_;
-  std::deque<xmpp::Event> events_;
 };
 
 class Demo {

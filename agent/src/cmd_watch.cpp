@@ -19,6 +19,7 @@
 #include "agent/brewery_settings.h"
 #include "agent/commands.h"
 #include "agent/config.h"
+#include "agent/event_queue.h"
 #include "xmpp/brewery_client.h"
 #include "xmpp/stats_filter.h"
 
@@ -84,23 +85,6 @@ std::string format_text(const xmpp::Event& event) {
   }
   return line;
 }
-
-// Events cross from the XMPP thread to the main thread, which owns stdout.
-class EventQueue {
- public:
-  void push(const xmpp::Event& event) {
-    std::lock_guard lock(mutex_);
-    events_.push_back(event);
-  }
-  std::deque<xmpp::Event> take() {
-    std::lock_guard lock(mutex_);
-    return std::exchange(events_, {});
-  }
-
- private:
-  std::mutex mutex_;
-  std::deque<xmpp::Event> events_;
-};
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "fake_linode/launcher.h"
+#include "run_cli.h"
 
 namespace {
 
@@ -20,22 +21,8 @@ using nlohmann::json;
 
 constexpr char kToken[] = "tok-check-config-SECRET-77aa";
 
-struct Outcome {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Outcome run(const std::string& arguments) {
-  const std::string command = std::string(JVB_AUTOSCALER_BINARY) + " " + arguments + " 2>&1";
-  Outcome outcome;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return outcome;
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) outcome.output += buffer.data();
-  const int status = ::pclose(pipe);
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return outcome;
-}
+using cli_test::Outcome;
+using cli_test::run;
 
 class CheckConfigOnline : public ::testing::Test {
  protected:

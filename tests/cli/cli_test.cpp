@@ -1,29 +1,14 @@
 // Runs the built jvb-autoscaler and checks what a user sees: output, stream and exit code.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <string>
+
+#include "run_cli.h"
 
 namespace {
 
-struct Outcome {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-Outcome run(const std::string& arguments) {
-  const std::string command = std::string(JVB_AUTOSCALER_BINARY) + " " + arguments + " 2>&1";
-  Outcome outcome;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return outcome;
-  std::array<char, 4096> buffer{};
-  while (std::fgets(buffer.data(), buffer.size(), pipe) != nullptr) outcome.output += buffer.data();
-  const int status = ::pclose(pipe);
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return outcome;
-}
+using cli_test::Outcome;
+using cli_test::run;
 
 TEST(Cli, HelpTeachesEveryCommandAndExitsZero) {
   const Outcome help = run("--help");
