@@ -409,6 +409,7 @@ void parse_simulation(const json* section, scaling::SimulationConfig& sim, Confi
   ObjectReader r(section, "simulation", result.errors);
   r.number("capacity_participants", sim.capacity_participants, 0, 1e6, true);
   r.number("boot_seconds", sim.boot_seconds, 0, 86'400, false);
+  r.integer("failed_boots", sim.failed_boots, -1);
   r.text("start", sim.start);
   std::string problem;
   if (!schedule::parse_instant(sim.start, &problem)) {

@@ -27,6 +27,8 @@ struct SimBridge {
   double deleted = 0;
   int participants = 0;
   bool alive = true;
+  bool never_joins = false;  // simulation.failed_boots: stays provisioning until deleted
+  bool failed = false;       // never joined: deleted at the boot timeout or never_joins
   std::vector<std::size_t> conferences;  // running on it, by trace index
 };
 
@@ -106,7 +108,7 @@ class Replay {
         next = std::min(next, std::max(now, plan_->actions[plan_order_[next_action]].time));
       }
       for (const auto& bridge : bridges_) {
-        if (bridge.alive && bridge.state == BridgeState::kProvisioning) {
+        if (bridge.alive && bridge.state == BridgeState::kProvisioning && !bridge.never_joins) {
           next = std::min(next, bridge.ready_at);
         }
       }
@@ -120,9 +122,11 @@ class Replay {
         detach(index);
       }
       for (auto& bridge : bridges_) {
-        if (bridge.alive && bridge.state == BridgeState::kProvisioning && bridge.ready_at <= now) {
+        if (bridge.alive && bridge.state == BridgeState::kProvisioning && !bridge.never_joins &&
+            bridge.ready_at <= now) {
           bridge.state = BridgeState::kReady;
           bridge.state_since = now;
+          consecutive_failed_boots_ = 0;  // a boot worked (agent: Fleet::settle)
         }
       }
       if (plan_) {
@@ -166,7 +170,12 @@ class Replay {
     for (const auto& bridge : bridges_) {
       const double hours = (bridge.deleted - bridge.created) / 3600.0;
       report_.bridge_hours += hours;
-      report_.billed_hours += std::max(1.0, std::ceil(hours - kEpsilon));
+      const double billed = std::max(1.0, std::ceil(hours - kEpsilon));
+      report_.billed_hours += billed;
+      if (bridge.failed || bridge.never_joins) {
+        ++report_.failed_boots;
+        report_.failed_boot_billed_hours += billed;
+      }
     }
     report_.oracle_bridge_hours =
         oracle_bridge_hours(conferences_, simulation_.capacity_participants);
@@ -180,6 +189,10 @@ class Replay {
     bridge.created = now;
     bridge.state_since = now;
     bridge.ready_at = state == BridgeState::kReady ? now : now + simulation_.boot_seconds;
+    if (state == BridgeState::kProvisioning) {
+      bridge.never_joins = simulation_.failed_boots < 0 || creates_ < simulation_.failed_boots;
+      ++creates_;
+    }
     index_of_[bridge.name] = static_cast<int>(bridges_.size());
     bridges_.push_back(std::move(bridge));
     return static_cast<int>(bridges_.size()) - 1;
@@ -221,7 +234,7 @@ class Replay {
     for (BridgeState wanted : {BridgeState::kReady, BridgeState::kProvisioning}) {
       for (std::size_t i = 0; i < bridges_.size(); ++i) {
         const auto& bridge = bridges_[i];
-        if (!bridge.alive || bridge.state != wanted || bridge.held) continue;
+        if (!bridge.alive || bridge.state != wanted || bridge.held || bridge.never_joins) continue;
         if (static_cast<int>(i) == excluded) continue;
         if (best < 0 || bridge.participants < bridges_[best].participants) {
           best = static_cast<int>(i);
@@ -313,6 +326,7 @@ class Replay {
     Snapshot snapshot;
     snapshot.now = now;
     snapshot.can_undrain = hooks_.can_undrain;
+    snapshot.failed_boots = consecutive_failed_boots_;
     for (const auto& bridge : bridges_) {
       if (!bridge.alive) continue;
       BridgeView view;
@@ -345,7 +359,11 @@ class Replay {
       for (const auto& action : *list) {
         const auto found = index_of_.find(action.bridge);
         if (found == index_of_.end() || !bridges_[found->second].alive) continue;
-        if (action.reason == Reason::kBootTimeout) ++report_.failed_bridges;
+        if (action.reason == Reason::kBootTimeout) {
+          ++report_.failed_bridges;
+          ++consecutive_failed_boots_;
+          bridges_[found->second].failed = true;
+        }
         delete_bridge(bridges_[found->second], now);
       }
     }
@@ -383,6 +401,8 @@ class Replay {
   std::unordered_map<std::string, int> index_of_;
   Policy policy_;
   SimulationReport report_;
+  int creates_ = 0;                   // bridges created after the initial fleet
+  int consecutive_failed_boots_ = 0;  // Snapshot::failed_boots; a bridge joining resets it
 };
 
 std::string format_fixed(double value, int decimals) {
@@ -536,6 +556,8 @@ nlohmann::ordered_json report_to_json(const SimulationReport& report) {
   json["scale_ups"] = report.scale_ups;
   json["scale_downs"] = report.scale_downs;
   json["failed_bridges"] = report.failed_bridges;
+  json["failed_boots"] = report.failed_boots;
+  json["failed_boot_billed_hours"] = round_to(report.failed_boot_billed_hours, 3);
   json["dropped_participants"] = report.dropped_participants;
   json["migrated_participants"] = report.migrated_participants;
   json["holds"] = report.holds;
@@ -561,6 +583,8 @@ std::string report_to_table(const SimulationReport& report) {
       {"scale ups (bridges created)", std::to_string(report.scale_ups)},
       {"scale downs (bridges drained)", std::to_string(report.scale_downs)},
       {"failed boots", std::to_string(report.failed_bridges)},
+      {"never-joined boots", std::to_string(report.failed_boots) + " (" +
+                                 format_fixed(report.failed_boot_billed_hours, 0) + " h billed)"},
       {"dropped participants", std::to_string(report.dropped_participants)},
       {"migrated participants", std::to_string(report.migrated_participants)},
       {"holds / releases", std::to_string(report.holds) + " / " + std::to_string(report.releases)},

@@ -68,6 +68,23 @@ TEST(ConfigKeys, NewContractKeysAreParsedAndValidated) {
               Contains(StartsWith("scaling.unhealthy_timeout_seconds: 0 must be above 0")));
 }
 
+TEST(ConfigSimulation, FailedBootsIsParsedAndValidated) {
+  const ConfigResult none = parse(json::object());
+  ASSERT_TRUE(none.config) << testing::PrintToString(none.errors);
+  EXPECT_EQ(none.config->simulation.failed_boots, 0);  // every boot works by default
+  const ConfigResult all = parse({{"simulation", {{"failed_boots", -1}}}});
+  ASSERT_TRUE(all.config) << testing::PrintToString(all.errors);
+  EXPECT_EQ(all.config->simulation.failed_boots, -1);
+  const ConfigResult five = parse({{"simulation", {{"failed_boots", 5}}}});
+  ASSERT_TRUE(five.config) << testing::PrintToString(five.errors);
+  EXPECT_EQ(five.config->simulation.failed_boots, 5);
+  const ConfigResult bad = parse({{"simulation", {{"failed_boots", -2}}}});
+  EXPECT_FALSE(bad.config);
+  EXPECT_THAT(bad.errors, Contains(HasSubstr("simulation.failed_boots")));
+  const ConfigResult typed = parse({{"simulation", {{"failed_boots", 1.5}}}});
+  EXPECT_FALSE(typed.config);
+}
+
 TEST(ConfigKeys, OneRangePerKeyForConfigAndSchedule) {
   // The same value is refused with the same sentence by the config and by a schedule window.
   const ConfigResult config = parse({{"scaling", {{"cooldown_seconds", -1}}}});

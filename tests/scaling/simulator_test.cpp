@@ -271,3 +271,72 @@ TEST(Simulator, OracleAndPeakOfBackToBackMeetings) {
 
 }  // namespace
 }  // namespace scaling
+
+namespace scaling {
+namespace {
+
+// Issue 16: every boot fails (wrong image, region without Metadata...). Two ready bridges carry
+// 150 participants for `hours` (mean stress 0.75 > 0.7), so the policy keeps asking for a third.
+SimulationReport every_boot_fails(int max_failed_boots, double hours,
+                                  std::vector<double>* create_times = nullptr) {
+  EffectiveConfig effective;
+  effective.config.min_bridges = 2;
+  effective.config.max_bridges = 10;
+  effective.config.boot_timeout_seconds = 900;
+  effective.config.max_failed_boots = max_failed_boots;
+  SimulationConfig simulation;
+  simulation.failed_boots = -1;  // no create ever joins
+  const double end = hours * 3600;
+  const std::vector<Conference> trace = {{0, end, 75}, {0, end, 75}};
+  return simulate(trace, simulation, effective,
+                  [&](const Snapshot& snapshot, const Decision& decision) {
+                    if (create_times && decision.create > 0) create_times->push_back(snapshot.now);
+                  });
+}
+
+TEST(Simulator, FailedBootBreakerBoundsTheBilledFailedBoots) {
+  std::vector<double> create_times;
+  const auto report = every_boot_fails(3, 10, &create_times);
+  EXPECT_EQ(report.failed_boots, 3);
+  EXPECT_EQ(report.failed_bridges, 3);
+  EXPECT_DOUBLE_EQ(report.failed_boot_billed_hours, 3);  // 900 s each, billed a whole hour
+  EXPECT_EQ(report.scale_ups, 3);
+  ASSERT_FALSE(create_times.empty());
+  EXPECT_LT(create_times.back(), 3 * 3600);  // nothing created for the last 7 hours
+  // The same trace 10 times longer: still 3 (bounded, not proportional to time).
+  EXPECT_EQ(every_boot_fails(3, 100).failed_boots, 3);
+}
+
+TEST(Simulator, WithoutTheBreakerFailedBootsGrowWithTheTrace) {
+  const auto ten = every_boot_fails(0, 10);
+  const auto twenty = every_boot_fails(0, 20);
+  EXPECT_GT(ten.failed_boots, 10);
+  EXPECT_GT(twenty.failed_boots, ten.failed_boots + 9);
+  EXPECT_DOUBLE_EQ(ten.failed_boot_billed_hours, ten.failed_boots);
+}
+
+TEST(Simulator, ABridgeThatJoinsResetsTheFailedBootCount) {
+  // The first 2 creates fail, the third joins: below the breaker, the fleet reaches 3 bridges.
+  EffectiveConfig effective;
+  effective.config.min_bridges = 2;
+  effective.config.max_bridges = 3;
+  effective.config.max_failed_boots = 3;
+  SimulationConfig simulation;
+  simulation.failed_boots = 2;
+  std::vector<int> counts;
+  const auto report = simulate(
+      {{0, 36000, 75}, {0, 36000, 75}}, simulation, effective,
+      [&](const Snapshot& snapshot, const Decision&) { counts.push_back(snapshot.failed_boots); });
+  EXPECT_EQ(report.failed_boots, 2);
+  EXPECT_DOUBLE_EQ(report.failed_boot_billed_hours, 2);
+  EXPECT_EQ(report.scale_ups, 3);
+  ASSERT_FALSE(counts.empty());
+  EXPECT_EQ(*std::max_element(counts.begin(), counts.end()), 2);
+  EXPECT_EQ(counts.back(), 0);  // reset when the third bridge joined
+  const auto json = report_to_json(report);
+  EXPECT_EQ(json.at("failed_boots").get<int>(), 2);
+  EXPECT_DOUBLE_EQ(json.at("failed_boot_billed_hours").get<double>(), 2);
+}
+
+}  // namespace
+}  // namespace scaling

@@ -93,6 +93,11 @@ inline ScalingConfig recommended_scaling_config() {
 struct SimulationConfig {
   double capacity_participants = 100;
   double boot_seconds = 180;
+  // Boots that fail (issue 16): the first `failed_boots` bridges the policy (or a plan) creates
+  // never join the brewery; -1 means none ever joins, 0 (the default) means every boot works.
+  // Such a bridge stays provisioning until scaling.boot_timeout_seconds, is then deleted (billed
+  // like any instance) and feeds Snapshot::failed_boots. Deterministic: no seed.
+  int failed_boots = 0;
   std::string start = "2026-01-05T00:00:00Z";  // calendar time of the trace's t = 0
 };
 

@@ -29,6 +29,10 @@ struct SimulationReport {
   int scale_ups = 0;                        // bridges created after t = 0
   int scale_downs = 0;                      // bridges drained
   int failed_bridges = 0;                   // removed for not joining within boot_timeout
+  // Bridges that never joined the brewery (simulation.failed_boots, or removed at the boot
+  // timeout) and what they cost: Σ per instance max(1, ceil(hours)), part of billed_hours.
+  int failed_boots = 0;
+  double failed_boot_billed_hours = 0;
   // Participants of conferences re-placed whole when their bridge shut down at the drain timeout
   // (Jicofo moves them: a short reconnect, not a cut call).
   long long migrated_participants = 0;
