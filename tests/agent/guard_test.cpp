@@ -11,6 +11,7 @@
 #include "agent/reconciler.h"
 #include "agent/time_source.h"
 #include "fakes.h"
+#include "reconciler_harness.h"
 
 namespace agent {
 namespace {
@@ -61,86 +62,19 @@ TEST(BootBreakerTest, ZeroDisablesIt) {
 
 // ---- in the Reconciler -------------------------------------------------------------------
 
-class GuardTest : public ::testing::Test {
+// The reconciler harness with a one-minute boot timeout, no cooldown and user data configured
+// (so that the preflight asks about Metadata and cloud-init).
+class GuardTest : public harness::ReconcilerTest {
  protected:
   GuardTest() {
-    std::string pattern = "/tmp/jvb-guard-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir = pattern;
-    config.path = (dir / "config.json").string();
-    config.state_file = (dir / "state.json").string();
-    config.linode.region = "eu-central";
-    config.linode.type = "g6-dedicated-4";
-    config.linode.image = "linode/debian12";
     config.linode.user_data_file = "/etc/jvb-autoscaler/jvb-cloud-init.yaml";
     config.linode.user_data_template = "#cloud-config\n";
-    config.drain.url = "http://{private_ip}:8080/colibri/drain/enable";
-    config.scaling.min_bridges = 1;
-    config.scaling.max_bridges = 5;
-    config.scaling.period_seconds = 10;
+    config.scaling.scale_down_periods = scaling::ScalingConfig{}.scale_down_periods;
     config.scaling.cooldown_seconds = 0;
     config.scaling.boot_timeout_seconds = 60;
     config.scaling.max_failed_boots = 3;
-    config.xmpp.stats_timeout_seconds = 60;
-    MetricsOptions options;
-    options.listen = "";
-    metrics = std::make_unique<Metrics>(options);
   }
-  ~GuardTest() override {
-    stop();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir, ignored);
-  }
-
-  void start() {
-    reconciler = std::make_unique<Reconciler>(
-        config, false, Reconciler::Deps{io, clock, linode, drains, metrics.get()});
-    reconciler->set_tick_request([] {});
-    ASSERT_TRUE(reconciler->start());
-  }
-  void stop() {
-    if (reconciler) reconciler->stop();
-    pump();
-    reconciler.reset();
-  }
-  void pump() {
-    io.restart();
-    io.poll();
-  }
-  void periods(int n) {
-    for (int i = 0; i < n; ++i) {
-      clock.advance(10s);
-      reconciler->tick();
-      pump();
-    }
-  }
-  void event(xmpp::Event::Type type, const std::string& bridge = "") {
-    xmpp::Event event{type, bridge, {}, "", clock.wall_now()};
-    if (type == xmpp::Event::Type::kStats) {
-      event.stats.stress_level = 0.3;
-      event.stats.participants = 10;
-      event.stats.conferences = 2;
-    }
-    reconciler->on_brewery_event(event);
-  }
-  void connect() { event(xmpp::Event::Type::kConnected); }
-  nlohmann::json status() { return handle_control(*reconciler, {{"cmd", "status"}}); }
-  std::string metric(const std::string& name) {
-    const std::string text = metrics->text();
-    const size_t at = text.find("\n" + name + " ");
-    if (at == std::string::npos) return "absent";
-    const size_t value = at + name.size() + 2;
-    return text.substr(value, text.find('\n', value) - value);
-  }
-
-  std::filesystem::path dir;
-  Config config;
-  FakeTimeSource clock;
-  boost::asio::io_context io;
-  FakeLinode linode;
-  FakeDrains drains;
-  std::unique_ptr<Metrics> metrics;
-  std::unique_ptr<Reconciler> reconciler;
+  nlohmann::json status() { return ctl({{"cmd", "status"}}); }
 };
 
 TEST_F(GuardTest, BridgesThatNeverJoinAreBoughtExactlyMaxFailedBootsTimes) {
@@ -178,7 +112,7 @@ TEST_F(GuardTest, ABridgeThatJoinsEndsTheStreak) {
   EXPECT_EQ(metric("jvb_autoscaler_consecutive_failed_boots"), "2");
   const std::string third = linode.labels_requested.back();
   event(xmpp::Event::Type::kJoined, third);
-  event(xmpp::Event::Type::kStats, third);
+  presence(third, 0.3, 10);
   EXPECT_EQ(reconciler->breaker().count(), 0) << "the third boot joined";
   periods(1);
   EXPECT_EQ(metric("jvb_autoscaler_consecutive_failed_boots"), "0");
