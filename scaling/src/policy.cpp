@@ -586,7 +586,10 @@ std::string explain(const Decision& decision) { return join(decision.notes); }
 // this agent's drains take. Bounded by the bridges in the snapshot.
 void Policy::learn(const Snapshot& snapshot, const ScalingConfig& config) {
   if (snapshot.blind) return;
-  if (!(config.predictive_headroom_seconds > 0) && !config.learn_drain_lead) return;
+  if (!(config.predictive_headroom_seconds > 0) && !config.learn_drain_lead &&
+      !config.learn_largest_conference) {
+    return;
+  }
   // The bridge list keeps its order between snapshots in practice: compare by position and
   // fall back to a lookup by name only for the bridges that moved (O(n) at 2,000 bridges).
   std::unordered_map<std::string, double> moved;
@@ -601,8 +604,14 @@ void Policy::learn(const Snapshot& snapshot, const ScalingConfig& config) {
     }
     return nullptr;
   };
+  double largest = 0;  // the largest conference on any bridge, in stress
   for (std::size_t i = 0; i < count; ++i) {
     const BridgeView& bridge = snapshot.bridges[i];
+    if (bridge.largest_conference && *bridge.largest_conference > 0 && bridge.participants &&
+        *bridge.participants > 0 && has_known_stress(bridge)) {
+      largest = std::max(largest, std::max(0.0, *bridge.stress) / *bridge.participants *
+                                      std::min(*bridge.largest_conference, *bridge.participants));
+    }
     const bool carries =
         bridge.state == BridgeState::kReady || bridge.state == BridgeState::kDraining;
     if (carries && has_known_stress(bridge)) {
@@ -643,11 +652,13 @@ void Policy::learn(const Snapshot& snapshot, const ScalingConfig& config) {
   last_stress_ = std::move(stress);
   draining_since_ = std::move(draining);
   arrivals_.observe(snapshot.now, arrivals);
+  largest_conference_.observe(snapshot.now, largest);
 }
 
 nlohmann::json Policy::learned_state() const {
   return nlohmann::json{{"arrivals", arrivals_.to_json()},
-                        {"drain_durations", drain_durations_.to_json()}};
+                        {"drain_durations", drain_durations_.to_json()},
+                        {"largest_conference", largest_conference_.to_json()}};
 }
 
 void Policy::restore_learned_state(const nlohmann::json& state) {
@@ -655,6 +666,9 @@ void Policy::restore_learned_state(const nlohmann::json& state) {
   if (state.contains("arrivals")) arrivals_ = ArrivalPredictor::from_json(state["arrivals"]);
   if (state.contains("drain_durations")) {
     drain_durations_ = DrainDurations::from_json(state["drain_durations"]);
+  }
+  if (state.contains("largest_conference")) {
+    largest_conference_ = LargestConference::from_json(state["largest_conference"]);
   }
 }
 
@@ -690,11 +704,33 @@ double Policy::project(double now, double stress_sum, bool enabled, const Scalin
   return projected;
 }
 
-Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effective) {
+Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& given) {
+  // 0: what the levers learn from every snapshot the agent sees, and the room for the largest
+  // conference they learnt (ScalingConfig::learn_largest_conference).
+  if (!snapshot.blind) learn(snapshot, given.config);
+  EffectiveConfig adapted;
+  std::string room_note;
+  if (!snapshot.blind && given.config.learn_largest_conference &&
+      given.config.scale_up_threshold > 0) {
+    const double room =
+        largest_conference_.room(snapshot.now, given.config.largest_conference_stress);
+    const double line = 1 - room;
+    if (line > given.config.scale_up_threshold) {
+      adapted = given;
+      const double factor = line / given.config.scale_up_threshold;
+      adapted.config.scale_up_threshold = line;
+      adapted.config.scale_down_threshold *= factor;
+      adapted.config.target_stress = std::min(line, given.config.target_stress * factor);
+      room_note = "scale-up line " + format_number(line) + ": the largest conference of the last " +
+                  "day needs " + format_number(room / 2) + ", room kept for twice that";
+    }
+  }
+  const EffectiveConfig& effective = room_note.empty() ? given : adapted;
   const ScalingConfig& config = effective.config;
   const double now = snapshot.now;
   Decision decision;
   Work work(snapshot, config, decision);
+  if (!room_note.empty()) work.notes.push_back(room_note);
 
   if (snapshot.blind) {
     // What the agent cannot see must not drive any action: keep everything as it is.
@@ -710,7 +746,6 @@ Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& effecti
     return decision;
   }
 
-  learn(snapshot, config);  // 0: what the levers learn from every snapshot the agent sees
   work.drain_lead = config.learn_drain_lead
                         ? std::max(config.billing_drain_lead_seconds,
                                    drain_durations_.lead(config.billing_drain_lead_seconds))

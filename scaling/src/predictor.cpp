@@ -171,6 +171,55 @@ DrainDurations DrainDurations::from_json(const nlohmann::json& state) {
   return durations;
 }
 
+void LargestConference::observe(double now, double stress) {
+  if (!std::isfinite(now) || !std::isfinite(stress) || !(stress > 0)) return;
+  if (!since_) since_ = now;
+  const double hour = std::floor(now / 3600) * 3600;
+  if (!hours_.empty() && hours_.back().first == hour) {
+    hours_.back().second = std::max(hours_.back().second, stress);
+  } else if (hours_.empty() || hour > hours_.back().first) {
+    hours_.emplace_back(hour, stress);
+  }
+  while (!hours_.empty() && hours_.front().first + 3600 <= now - kWindow) hours_.pop_front();
+}
+
+double LargestConference::room(double now, double cap) const {
+  if (!since_ || now - *since_ < kWindow || hours_.empty()) return cap;
+  double largest = 0;
+  for (const auto& [hour, stress] : hours_) {
+    if (hour + 3600 > now - kWindow) largest = std::max(largest, stress);
+  }
+  if (!(largest > 0)) return cap;
+  return std::clamp(2 * largest, std::min(kMinRoom, cap), cap);
+}
+
+nlohmann::json LargestConference::to_json() const {
+  nlohmann::json hours = nlohmann::json::array();
+  for (const auto& [hour, stress] : hours_) hours.push_back({hour, stress});
+  return nlohmann::json{{"version", 1},
+                        {"since", since_ ? nlohmann::json(*since_) : nlohmann::json(nullptr)},
+                        {"hours", hours}};
+}
+
+LargestConference LargestConference::from_json(const nlohmann::json& state) {
+  LargestConference largest;
+  try {
+    if (!state.is_object() || state.value("version", 0) != 1) return largest;
+    if (state.at("since").is_number()) largest.since_ = state.at("since").get<double>();
+    for (const auto& entry : state.at("hours")) {
+      const double hour = entry.at(0).get<double>();
+      const double stress = entry.at(1).get<double>();
+      if (!std::isfinite(hour) || !std::isfinite(stress) || stress < 0) continue;
+      if (!largest.hours_.empty() && hour <= largest.hours_.back().first) continue;
+      largest.hours_.emplace_back(hour, stress);
+      if (largest.hours_.size() > 25) largest.hours_.pop_front();
+    }
+  } catch (const nlohmann::json::exception&) {
+    return LargestConference{};
+  }
+  return largest;
+}
+
 std::vector<std::string> flap_warnings(const ScalingConfig& config, double capacity_participants) {
   std::vector<std::string> warnings;
   if (config.policy != PolicyKind::kThreshold) return warnings;

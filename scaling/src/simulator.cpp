@@ -348,6 +348,11 @@ class Replay {
         }
         view.oldest_conference_age = now - oldest;
         view.newest_conference_age = now - newest;
+        int largest = 0;
+        for (const std::size_t index : bridge.conferences) {
+          largest = std::max(largest, conferences_[index].participants);
+        }
+        view.largest_conference = largest;
       }
       snapshot.bridges.push_back(std::move(view));
     }

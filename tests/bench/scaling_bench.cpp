@@ -65,6 +65,8 @@ bool apply_setting(ScalingConfig& config, const std::string& setting) {
       {"drain_by_age", [&] { config.drain_by_age = value != 0; }},
       {"no_yoyo", [&] { config.no_yoyo = value != 0; }},
       {"steer_holds", [&] { config.steer_holds = value != 0; }},
+      {"learn_largest_conference", [&] { config.learn_largest_conference = value != 0; }},
+      {"largest_conference_stress", [&] { config.largest_conference_stress = value; }},
       {"policy_target",
        [&] { config.policy = value != 0 ? PolicyKind::kTarget : PolicyKind::kThreshold; }},
   };
@@ -255,11 +257,16 @@ std::vector<Profile> all_profiles() {
   ScalingConfig steer = base;
   steer.steer_holds = true;
   profiles.push_back({"  + steering holds", steer});
+  ScalingConfig room = base;
+  room.learn_largest_conference = true;
+  profiles.push_back({"  + learnt room", room});
   ScalingConfig combined = base;
   combined.predictive_headroom_seconds = 300;
   combined.learn_drain_lead = true;
   combined.drain_by_age = true;
   combined.no_yoyo = true;
+  combined.steer_holds = true;
+  combined.learn_largest_conference = true;
   profiles.push_back({"  all levers", combined});
   profiles.push_back({"recommended (tuned)", scaling::recommended_scaling_config()});
   ScalingConfig tuned_target = scaling::recommended_scaling_config();
@@ -274,7 +281,8 @@ int main(int argc, char** argv) {
   fs::path traces_dir = JVB_TRACES_DIR;
   bool quick = false;
   bool timing = true;
-  std::string plan_timeline;  // the planner's timeline (first kind, seed 1) as CSV
+  std::string plan_timeline;    // the planner's timeline (first kind, seed 1) as CSV
+  std::string policy_timeline;  // the first profile's timeline (first kind, seed 1) as CSV
   int seeds = 8;
   std::vector<std::string> kinds = tracegen::kinds();
   std::vector<std::string> wanted_profiles;
@@ -287,6 +295,8 @@ int main(int argc, char** argv) {
       timing = false;
     } else if (argument == "--plan-timeline" && i + 1 < argc) {
       plan_timeline = argv[++i];
+    } else if (argument == "--timeline" && i + 1 < argc) {
+      policy_timeline = argv[++i];
     } else if (argument == "--traces" && i + 1 < argc) {
       traces_dir = argv[++i];
     } else if (argument == "--seeds" && i + 1 < argc) {
@@ -300,6 +310,7 @@ int main(int argc, char** argv) {
     } else {
       std::cerr << "usage: scaling_bench [--seeds N] [--kinds a,b] [--profiles a,b] "
                    "[--set key=value ...] [--traces DIR] [--no-timing] [--plan-timeline FILE] "
+                   "[--timeline FILE] "
                    "[--quick]\n";
       return 2;
     }
@@ -417,8 +428,12 @@ int main(int argc, char** argv) {
       for (std::size_t p = 0; p < profiles.size(); ++p) {
         scaling::ReplayHooks hooks;
         hooks.can_undrain = profiles[p].can_undrain;
+        std::vector<scaling::TimelineRow> rows;
+        const bool record = !policy_timeline.empty() && p == 0 && seed == 1 && kind == kinds[0];
+        if (record) hooks.timeline = &rows;
         const auto report = scaling::simulate(
             trace, simulation, provider_for(kind, profiles[p].config, &webinar), hooks);
+        if (record) std::ofstream(policy_timeline) << scaling::timeline_to_csv(rows);
         tallies[p].add(report, oracle, planned.billed_hours, participants);
       }
     }

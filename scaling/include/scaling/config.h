@@ -64,6 +64,17 @@ struct ScalingConfig {
   // held, until its paid hour is about to end (billing_period_seconds > 0 and created_at known);
   // undrain before create releases held bridges first. 0/false disables.
   bool steer_holds = false;
+  // Room for the largest conference. Jicofo places a new conference whole on the least-stressed
+  // bridge, so the fleet's mean stress (which bounds the least-stressed bridge's) must leave
+  // room for the largest conference that may start: `largest_conference_stress` (stress of the
+  // largest conference to place whole, 0.6 = 60 participants on a 100-participant bridge).
+  // With `learn_largest_conference`, the room is learnt from the bridges' `largest_conference`
+  // stat once a day of it is known: twice the largest conference of the last 24 hours (at least
+  // 0.1, at most largest_conference_stress), and the scale-up line rises to 1 - room when that
+  // is above scale_up_threshold (scale_down_threshold and target_stress rise in proportion).
+  // Small meetings then run bridges fuller; a deployment that hosts large ones keeps its line.
+  bool learn_largest_conference = false;
+  double largest_conference_stress = 0.6;
 };
 
 // The profile measured best by tests/bench/scaling_bench over 8 seeds of every trace kind
@@ -87,6 +98,7 @@ inline ScalingConfig recommended_scaling_config() {
   config.learn_drain_lead = true;
   config.no_yoyo = true;
   config.steer_holds = true;
+  config.learn_largest_conference = true;
   return config;
 }
 

@@ -93,6 +93,10 @@ struct BridgeView {
   // (ScalingConfig::drain_by_age): older conferences end sooner.
   std::optional<double> oldest_conference_age;
   std::optional<double> newest_conference_age;
+  // Participants of the largest conference on this bridge (JVB's `largest_conference` stat,
+  // jitsi-videobridge doc/statistics.md); nullopt: not published. Read by
+  // ScalingConfig::learn_largest_conference.
+  std::optional<int> largest_conference;
 };
 
 struct Overrides {
@@ -210,6 +214,7 @@ class Policy {
   std::vector<std::string> last_names_;  // the previous snapshot's bridges, in its order
   std::vector<double> last_stress_;      // their stress (< 0: not carrying or unknown)
   std::vector<std::pair<std::string, double>> draining_since_;  // our drains in progress
+  LargestConference largest_conference_;
 };
 
 }  // namespace scaling

@@ -3,6 +3,7 @@
 #include <array>
 #include <deque>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,26 @@ class DrainDurations {
 
  private:
   std::deque<double> durations_;
+};
+
+// The largest conference the bridges have carried, per hour of the last day (in stress: the
+// conference's participants times its bridge's stress per participant), from JVB's
+// `largest_conference` stat. Bounded: 25 hourly maxima. `now` is seconds since any epoch.
+class LargestConference {
+ public:
+  static constexpr double kWindow = 86'400;  // a day: Monday's meetings are not Sunday's
+  static constexpr double kMinRoom = 0.1;
+  void observe(double now, double stress);
+  // Twice the largest conference of the last day, clamped to [kMinRoom, cap], once a whole day
+  // has been observed; `cap` until then (a morning of small meetings says little about the
+  // all-hands at 11).
+  double room(double now, double cap) const;
+  nlohmann::json to_json() const;
+  static LargestConference from_json(const nlohmann::json& state);
+
+ private:
+  std::deque<std::pair<double, double>> hours_;  // (start of the hour, largest stress in it)
+  std::optional<double> since_;                  // first observation
 };
 
 // check-config: threshold pairs that flap on a flat load. With mean stress = L / n, a flat load L
