@@ -108,6 +108,9 @@ class Planner {
     return id;
   }
 
+  // Room a conference of `participants` is given: its size, or the size-blind room if larger.
+  int needed(int participants) const { return std::max(participants, options_.size_blind_room); }
+
   // The replay's tie-break: the oldest bridge (creation order).
   std::tuple<bool, double, int> age_key(int id) const {
     return {!bridges_[id].initial, bridges_[id].created, id};
@@ -169,7 +172,7 @@ class Planner {
 
   Arrival arrive(std::size_t index, double now) {
     Arrival arrival;
-    const int participants = trace_[index].participants;
+    const int participants = needed(trace_[index].participants);
     int target = least_loaded_open(bridges_, now);
     if (target < 0 || bridges_[target].load + participants > capacity_) {
       const int held = releasable(bridges_, participants, capacity_, now);
@@ -184,7 +187,7 @@ class Planner {
       target = least_loaded_open(bridges_, now);
     }
     if (target < 0) throw std::logic_error("planner: no bridge for a conference");
-    bridges_[target].load += participants;
+    bridges_[target].load += trace_[index].participants;
     bridges_[target].conferences.push_back(index);
     return arrival;
   }
@@ -248,8 +251,8 @@ class Planner {
         }
       }
       int target = least_loaded_open(bridges, t);
-      if (target < 0 || bridges[target].load + conference.participants > capacity_) {
-        const int held = releasable(bridges, conference.participants, capacity_, t);
+      if (target < 0 || bridges[target].load + needed(conference.participants) > capacity_) {
+        const int held = releasable(bridges, needed(conference.participants), capacity_, t);
         if (held < 0) return true;
         bridges[held].held = false;
         target = held;

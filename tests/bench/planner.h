@@ -20,6 +20,11 @@ namespace bench {
 struct PlannerOptions {
   int min_bridges = 1;                   // alive bridges never fewer (the fleet's floor)
   double billing_period_seconds = 3600;  // Linode bills started hours
+  // Size-blind: the planner still knows when every conference starts and ends, but not its
+  // size, so it places a conference only where one of `size_blind_room` participants would fit
+  // (what an online policy must do when conferences up to that size can start at any moment).
+  // 0: it knows the sizes (the yardstick).
+  int size_blind_room = 0;
 };
 
 struct PlannerResult {

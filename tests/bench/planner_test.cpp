@@ -59,6 +59,26 @@ TEST(Planner, HoldsPackNewConferencesSoTheHeldBridgeEmpties) {
   expect_sound(trace, 1);
 }
 
+TEST(Planner, SizeBlindLeavesRoomForTheLargestConferenceWhereverItPlaces) {
+  // 50 on the min bridge; at t=1000 a 5-person meeting. Knowing its size, it fits (55). Blind
+  // to sizes with room for 60, the bridge (50 + 60 > 100) cannot take it: a bridge is created
+  // one boot time before, and the meeting goes there.
+  const std::vector<scaling::Conference> trace = {{0, 3000, 50}, {1000, 600, 5}};
+  EXPECT_DOUBLE_EQ(plan_fleet(trace, {}, {}).billed_hours, 1);
+  PlannerOptions blind;
+  blind.size_blind_room = 60;
+  const PlannerResult planned = plan_fleet(trace, {}, blind);
+  EXPECT_DOUBLE_EQ(planned.billed_hours, 2);
+  ASSERT_FALSE(planned.plan.actions.empty());
+  EXPECT_DOUBLE_EQ(planned.plan.actions.front().time, 820);
+  const auto replay = scaling::replay_plan(trace, {}, planned.plan);
+  EXPECT_DOUBLE_EQ(replay.billed_hours, planned.billed_hours);
+  EXPECT_DOUBLE_EQ(replay.overload_participant_minutes, 0);
+  // Blindness never makes a plan cheaper: the shipped workday costs more blind than sighted.
+  const auto workday = shipped("workday.csv");
+  EXPECT_GT(plan_fleet(workday, {}, blind).billed_hours, plan_fleet(workday, {}, {}).billed_hours);
+}
+
 TEST(Planner, ShippedTracesReplayExactly) {
   for (const char* name : {"workday.csv", "flash-crowd.csv", "weekend.csv", "webinar.csv"}) {
     SCOPED_TRACE(name);

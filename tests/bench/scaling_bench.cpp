@@ -394,6 +394,10 @@ int main(int argc, char** argv) {
     std::vector<Tally> tallies(profiles.size());
     Tally planner_tally;
     Tally bound_tally;
+    // The planner without knowing sizes: room for a 60- (30-) participant conference wherever
+    // it places one (what an overload-free online policy must do on these traces).
+    const std::vector<int> blind_rooms = {60, 30};
+    std::vector<Tally> blind_tallies(blind_rooms.size());
     for (int seed = 1; seed <= seeds; ++seed) {
       std::vector<scaling::Conference> trace;
       try {
@@ -421,6 +425,20 @@ int main(int argc, char** argv) {
         return 1;
       }
       planner_tally.add(replayed, oracle, planned.billed_hours, participants);
+      for (std::size_t b = 0; b < blind_rooms.size(); ++b) {
+        bench::PlannerOptions blind = options;
+        blind.size_blind_room = blind_rooms[b];
+        const bench::PlannerResult blind_plan = bench::plan_fleet(trace, simulation, blind);
+        const scaling::SimulationReport blind_replay =
+            scaling::replay_plan(trace, simulation, blind_plan.plan);
+        if (std::fabs(blind_replay.billed_hours - blind_plan.billed_hours) > 1e-9) {
+          std::fprintf(stderr,
+                       "scaling_bench: the size-blind plan for %s seed %d does not replay\n",
+                       kind.c_str(), seed);
+          return 1;
+        }
+        blind_tallies[b].add(blind_replay, oracle, planned.billed_hours, participants);
+      }
       scaling::SimulationReport bound;
       bound.billed_hours =
           scaling::hourly_lower_bound(trace, simulation.capacity_participants, floor);
@@ -439,6 +457,9 @@ int main(int argc, char** argv) {
     }
     print("planner (clairvoyant)", kind, planner_tally);
     print("lower bound (no sticky)", kind, bound_tally);
+    for (std::size_t b = 0; b < blind_rooms.size(); ++b) {
+      print("planner, size-blind " + std::to_string(blind_rooms[b]), kind, blind_tallies[b]);
+    }
     for (std::size_t p = 0; p < profiles.size(); ++p) print(profiles[p].name, kind, tallies[p]);
   }
   std::printf("\n");
