@@ -2,6 +2,9 @@
 
 #include <spdlog/fmt/fmt.h>
 
+#include <algorithm>
+#include <limits>
+
 #include "schedule/schedule.h"
 
 namespace agent {
@@ -393,6 +396,12 @@ std::vector<scaling::BridgeView> Fleet::views(MonoTime now, WallTime wall_now) c
       // Participants connected to this bridge (relayed endpoints excluded where published).
       if (auto local = bridge.stats.local_participants()) {
         view.participants = static_cast<int>(*local);
+      }
+      // JVB's largest_conference (participants of its largest conference), for the learnt room
+      // (ScalingConfig::learn_largest_conference); absent or stale: unknown.
+      if (auto largest = bridge.stats.largest_conference) {
+        view.largest_conference =
+            static_cast<int>(std::min<int64_t>(*largest, std::numeric_limits<int>::max()));
       }
     }
     switch (bridge.state) {

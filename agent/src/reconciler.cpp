@@ -35,8 +35,22 @@ Reconciler::Reconciler(Config config, bool dry_run, Deps deps)
                                [this](const std::string& label) { on_failed_boot(label); },
                                [this] { return creation_blocked(); }},
                 dry_run) {
+  policy_epoch_ = unix_seconds(deps_.clock.wall_now()) - policy_seconds(deps_.clock.mono_now());
+  learned_saved_at_ = deps_.clock.mono_now();
   state_.set_before_save([this](PersistentState& state) {
     if (schedule_) state.schedule_events = schedule::events_to_json(schedule_->runtime_events());
+    // What the policy learnt rides along with every save (it is bounded: under ~20 kB).
+    nlohmann::json learned = policy_.learned_state();
+    if (auto problem = learned_state_problem(learned)) {
+      if (!learned_too_large_logged_) {
+        spdlog::warn("what the scaling policy learnt {}: not saved in {}", *problem,
+                     config_.state_file);
+        learned_too_large_logged_ = true;
+      }
+      learned = nullptr;
+    }
+    state.learned = std::move(learned);
+    learned_saved_at_ = deps_.clock.mono_now();
   });
   request_tick_ = [this] { boost::asio::post(deps_.io, [this] { tick(); }); };
 }
@@ -46,6 +60,7 @@ Reconciler::Reconciler(Config config, bool dry_run, Deps deps)
 bool Reconciler::start() {
   state_.load();
   if (!load_schedule()) return false;
+  restore_learned();
   breaker_.from_json(state_.data().failed_boots);
   if (auto sentence = breaker_.sentence()) {
     spdlog::error("{} (restored from {})", *sentence, config_.state_file);
@@ -63,6 +78,45 @@ bool Reconciler::start() {
   }
   effective_ = bounds(wall_now);
   return true;
+}
+
+// Advisory: a missing `learned` (a file of the previous version) starts empty and silent; an
+// unusable one is ignored with one warning, and nothing else in the file is affected.
+void Reconciler::restore_learned() {
+  nlohmann::json& learned = state_.data().learned;
+  if (learned.is_null()) return;
+  std::optional<std::string> problem = learned_state_problem(learned);
+  if (!problem) {
+    try {
+      policy_.restore_learned_state(learned);
+      // restore_learned_state ignores what it cannot read: say so when nothing was usable.
+      const nlohmann::json empty = scaling::Policy{}.learned_state();
+      if (learned != empty && policy_.learned_state() == empty) {
+        problem = "holds nothing the scaling policy can use";
+      }
+    } catch (const std::exception& e) {
+      policy_ = scaling::Policy{};
+      problem = std::string("cannot be read: ") + e.what();
+    }
+  }
+  if (problem) {
+    spdlog::warn(
+        "\"learned\" in {} {}: ignored, the scaling policy learns again from what it observes "
+        "(the rest of the state file is used)",
+        config_.state_file, *problem);
+    learned = nullptr;
+    return;
+  }
+  spdlog::info("restored what the scaling policy learnt from {}", config_.state_file);
+}
+
+void Reconciler::save_learned_if_due(MonoTime now) {
+  if (now - learned_saved_at_ < kLearnedSaveInterval) return;
+  if (policy_.learned_state() == state_.data().learned) {
+    learned_saved_at_ = now;  // nothing new learnt: nothing to write
+    return;
+  }
+  state_.save();  // the before-save hook takes the learnt state and restarts the interval
 }
 
 bool Reconciler::load_schedule() {
@@ -239,6 +293,7 @@ void Reconciler::period(linode::Result<std::vector<linode::Instance>> listed) {
   const std::optional<std::string> blind = blind_reason(visibility());
   actuator_.act(decision, blind);
   if (!blind) actuator_.retry_unfinished_drains();
+  save_learned_if_due(deps_.clock.mono_now());
 
   publish();
 }
@@ -303,12 +358,16 @@ Visibility Reconciler::visibility() const {
 
 scaling::Snapshot Reconciler::snapshot(MonoTime now, WallTime wall_now) const {
   scaling::Snapshot snapshot;
-  snapshot.now = policy_seconds(now);
+  snapshot.now = policy_seconds(now) + policy_epoch_;
   snapshot.blind = blind_reason(visibility()).has_value();
   snapshot.overrides.paused = state_.data().paused;
   if (state_.data().pinned) snapshot.overrides.pinned = *state_.data().pinned;
   for (const auto& name : manual_drains_) snapshot.overrides.drain_requests.push_back(name);
   snapshot.bridges = fleet_.views(now, wall_now);
+  for (auto& view : snapshot.bridges) {  // into the policy's epoch (see policy_epoch_)
+    view.state_since += policy_epoch_;
+    if (view.created_at) *view.created_at += policy_epoch_;
+  }
   snapshot.failed_boots = breaker_.count();
   snapshot.can_undrain = true;  // the Actuator carries out Decision::undrains
   return snapshot;

@@ -100,6 +100,18 @@ void to_json(nlohmann::json& out, const PersistentState& state) {
          {"schedule_events", state.schedule_events},
          {"last_scale_action_at", state.last_scale_action_at},
          {"failed_boots", state.failed_boots}};
+  // Written only when there is something: a file without it is a file of the older version.
+  if (!state.learned.is_null()) out["learned"] = state.learned;
+}
+
+std::optional<std::string> learned_state_problem(const nlohmann::json& learned) {
+  if (learned.is_null()) return std::nullopt;
+  if (!learned.is_object()) return "is not a JSON object";
+  const std::size_t bytes = learned.dump().size();
+  if (bytes > kMaxLearnedStateBytes) {
+    return "is larger than 256 kB (" + std::to_string(bytes) + " bytes)";
+  }
+  return std::nullopt;
 }
 
 void from_json(const nlohmann::json& in, PersistentState& state) {
@@ -142,6 +154,8 @@ void from_json(const nlohmann::json& in, PersistentState& state) {
   }
   result.last_scale_action_at = in.value("last_scale_action_at", 0.0);
   if (auto it = in.find("failed_boots"); it != in.end()) result.failed_boots = *it;
+  // Advisory: whatever it holds never makes the file corrupt (the Reconciler checks it).
+  if (auto it = in.find("learned"); it != in.end()) result.learned = *it;
   state = std::move(result);
 }
 

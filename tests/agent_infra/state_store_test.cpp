@@ -42,6 +42,7 @@ PersistentState sample_state() {
                                                   {"end", "2026-02-01T11:00:00+01:00"},
                                                   {"min_bridges", 6}}});
   state.last_scale_action_at = 1767000300.5;
+  state.learned = {{"drain_durations", {{"version", 1}, {"seconds", {1800.5, 2400}}}}};
   return state;
 }
 
@@ -165,6 +166,31 @@ TEST(StateStore, UnknownKeysAndMissingKeysAreTolerated) {
   EXPECT_EQ(loaded.state.next_label_number, 5);
   EXPECT_FALSE(loaded.state.paused);
   EXPECT_FALSE(loaded.state.pinned.has_value());
+}
+
+TEST(StateStore, LearnedIsAdvisoryAnyValueLoadsAndNullIsNotWritten) {
+  TempDir dir;
+  const auto file = dir / "state.json";
+  // The policy's learnt state never makes the file corrupt; the Reconciler judges it.
+  for (const std::string learned : {R"("garbage")", "[1,2]", "42", R"({"arrivals":5})"}) {
+    write_file(file, R"({"next_label_number": 6, "learned": )" + learned + "}");
+    auto loaded = StateStore(file).load();
+    EXPECT_FALSE(loaded.error.has_value()) << learned;
+    EXPECT_EQ(loaded.state.next_label_number, 6) << learned;
+    EXPECT_EQ(loaded.state.learned, nlohmann::json::parse(learned));
+  }
+  // A file of the previous version has no "learned"; one with nothing learnt stays without it.
+  StateStore(file).save(PersistentState{});
+  EXPECT_FALSE(nlohmann::json::parse(read_file(file)).contains("learned"));
+  EXPECT_TRUE(StateStore(file).load().state.learned.is_null());
+
+  EXPECT_EQ(learned_state_problem(nullptr), std::nullopt);
+  EXPECT_EQ(learned_state_problem(nlohmann::json::object()), std::nullopt);
+  EXPECT_EQ(learned_state_problem("x"), "is not a JSON object");
+  const nlohmann::json big = {{"pad", std::string(kMaxLearnedStateBytes, 'x')}};
+  ASSERT_TRUE(learned_state_problem(big).has_value());
+  EXPECT_NE(learned_state_problem(big)->find("larger than 256 kB"), std::string::npos);
+  EXPECT_EQ(learned_state_problem({{"pad", std::string(1000, 'x')}}), std::nullopt);
 }
 
 TEST(StateStore, SaveIntoAnUnwritableLocationThrowsOneSentenceNamingTheFile) {

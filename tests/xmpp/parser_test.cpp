@@ -155,6 +155,25 @@ TEST(ParseStats, JavaNumberFormats) {
   EXPECT_FALSE(parse_stats({{"octo_endpoints", "-1"}}).relayed_endpoints);
 }
 
+TEST(ParseStats, LargestConferenceIsACountInJavaFormats) {
+  // jitsi-videobridge doc/statistics.md: "largest_conference - The number of participants in
+  // the largest conference currently hosted on the bridge" (a Long in VideobridgeStatistics).
+  EXPECT_EQ(parse_stats({{"largest_conference", "7"}}).largest_conference, 7);
+  EXPECT_EQ(parse_stats({{"largest_conference", "0"}}).largest_conference, 0);
+  EXPECT_EQ(parse_stats({{"largest_conference", "12.0"}}).largest_conference, 12);
+  EXPECT_EQ(parse_stats({{"largest_conference", "1.5E1"}}).largest_conference, 15);
+  for (const char* bad : {"", "-1", "2.5", "NaN", "Infinity", "+3", "x", "1e400"}) {
+    EXPECT_EQ(parse_stats({{"largest_conference", bad}}).largest_conference, std::nullopt)
+        << "'" << bad << "'";
+  }
+  // Modelled, so not kept in `other`; a later malformed value makes it unknown.
+  EXPECT_TRUE(parse_stats({{"largest_conference", "4"}}).other.empty());
+  EXPECT_EQ(
+      parse_stats({{"largest_conference", "4"}, {"largest_conference", "bad"}}).largest_conference,
+      std::nullopt);
+  EXPECT_EQ(parse_stats({}).largest_conference, std::nullopt);
+}
+
 TEST(ParseStats, HealthAndLocalParticipants) {
   const BridgeStats unhealthy = parse_stats({{"healthy", "false"}, {"participants", "10"}});
   EXPECT_EQ(unhealthy.healthy, false);
@@ -185,9 +204,10 @@ TEST(ParsePresence, RealJvbPresenceWithoutTheStatsFilter) {
       stat("healthy", "true") + stat("drain", "false") + stat("graceful_shutdown", "false") +
       stat("shutting_down", "false") + stat("current_timestamp", "2026-01-05 10:00:00.123") +
       stat("region", "us-lax") + stat("version", "2.3.105-ge155b81e") +
-      stat("relay_id", "jvb-as-1")));
+      stat("relay_id", "jvb-as-1") + stat("largest_conference", "9")));
   ASSERT_TRUE(stats);
   EXPECT_DOUBLE_EQ(*stats->stress_level, 0.034);
+  EXPECT_EQ(stats->largest_conference, 9);
   EXPECT_EQ(stats->participants, 17);
   EXPECT_EQ(stats->local_endpoints, 14);
   EXPECT_EQ(stats->relayed_endpoints, 3);

@@ -205,6 +205,8 @@ BridgeStats parse_stats(const std::vector<std::pair<std::string, std::string>>& 
       stats.local_endpoints = parse_count(value);
     } else if (name == "octo_endpoints") {
       stats.relayed_endpoints = parse_count(value);
+    } else if (name == "largest_conference") {
+      stats.largest_conference = parse_count(value);
     } else if (name == "region") {
       stats.region = usable_string(value) && !value.empty() ? std::optional(value) : std::nullopt;
     } else if (name == "version") {

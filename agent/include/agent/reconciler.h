@@ -48,6 +48,10 @@ class Reconciler {
     Metrics* metrics = nullptr;                  // may be null
     std::function<std::string()> nickname = {};  // the brewery nickname, for a log line
   };
+  // What the policy learnt changes every period; it is written with every save that happens
+  // anyway and on its own at most this often (and at a clean shutdown, through save()).
+  static constexpr std::chrono::seconds kLearnedSaveInterval{300};
+
   Reconciler(Config config, bool dry_run, Deps deps);
   Reconciler(const Reconciler&) = delete;
   Reconciler& operator=(const Reconciler&) = delete;
@@ -65,7 +69,8 @@ class Reconciler {
   MonoClock::duration period_length() const;
   // Shutdown: answers arriving after this change nothing.
   void stop();
-  // Writes the state file (clean shutdown). Returns false when it could not be written.
+  // Writes the state file (clean shutdown), with what the policy learnt. Returns false when it
+  // could not be written.
   bool save() { return state_.save(); }
   // SIGHUP with a valid configuration: scaling, drain, Linode create settings and schedule.
   void reload(const Config& fresh);
@@ -95,6 +100,7 @@ class Reconciler {
   const Fleet& fleet() const { return fleet_; }
   const DurableState& state() const { return state_; }
   const scaling::Decision& last_decision() const { return last_decision_; }
+  const scaling::Policy& policy() const { return policy_; }
   const BootBreaker& breaker() const { return breaker_; }
   const PreflightMonitor& preflight() const { return preflight_; }
 
@@ -115,6 +121,10 @@ class Reconciler {
   void sync_breaker();  // a managed bridge joined: the streak ends
   void reset_breaker(const char* why);
   std::optional<std::string> creation_blocked() const;
+  // Issue 17: what the policy learnt, restored from the state file at start-up and written
+  // with every save, plus on its own at most every kLearnedSaveInterval.
+  void restore_learned();
+  void save_learned_if_due(MonoTime now);
 
   Config config_;
   Deps deps_;
@@ -129,6 +139,13 @@ class Reconciler {
   xmpp::MissingParticipantsDetector missing_participants_;  // JVB's stats filter, warned once
   Actuator actuator_;
   scaling::Policy policy_;
+  // The policy's epoch: monotonic time anchored on the wall clock at construction
+  // (policy_seconds(mono) + policy_epoch_ ~ Unix seconds). Monotonic within a run, aligned on
+  // the calendar (the arrival predictor's half hours and week) and comparable across restarts
+  // and reboots, so that the learnt state restored from the state file keeps its meaning.
+  double policy_epoch_ = 0;
+  MonoTime learned_saved_at_{};  // the last save that carried the learnt state
+  bool learned_too_large_logged_ = false;
   scaling::EffectiveConfig effective_;
   scaling::Decision last_decision_;
   std::deque<DecisionRow> decisions_;

@@ -43,6 +43,11 @@ struct PersistentState {
   // The failed-boot circuit breaker's streak (BootBreaker::to_json), null when there is none:
   // a restart loop cannot reset it.
   nlohmann::json failed_boots = nullptr;
+  // What the scaling policy learnt (scaling::Policy::learned_state(): arrivals, drain
+  // durations, largest conferences), null when nothing was saved (a file of an older version).
+  // Advisory: kept verbatim here, never read as a fact about the fleet. Any JSON value loads
+  // (never a corrupt file); the Reconciler checks it before restoring it (learned_state_problem).
+  nlohmann::json learned = nullptr;
   bool operator==(const PersistentState&) const = default;
 };
 
@@ -51,6 +56,12 @@ struct PersistentState {
 // that an older daemon can read a newer file.
 void to_json(nlohmann::json& out, const PersistentState& state);
 void from_json(const nlohmann::json& in, PersistentState& state);
+
+// The largest `learned` value kept (the policy's is under ~20 kB); a larger one is ignored.
+inline constexpr std::size_t kMaxLearnedStateBytes = 256 * 1024;
+// Why a `learned` value cannot be restored ("is not a JSON object", "is larger than 256 kB
+// (N bytes)"), nullopt when it can (or is null: nothing saved).
+std::optional<std::string> learned_state_problem(const nlohmann::json& learned);
 
 // Thrown by StateStore::save and StateLock with one sentence naming the file.
 class StateFileError : public std::runtime_error {

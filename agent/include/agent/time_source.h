@@ -57,7 +57,9 @@ inline WallTime from_unix_seconds(double seconds) {
   return WallTime(std::chrono::duration_cast<WallClock::duration>(Seconds(seconds)));
 }
 // The scaling policy works in `double` seconds of one fixed epoch: the agent hands it monotonic
-// time (conversion happens only at that boundary, see Fleet::views).
+// time (conversion happens only at that boundary, see Fleet::views), which the Reconciler
+// anchors on the wall clock once at start-up (Reconciler::policy_epoch_) so that what the policy
+// learns by time of day and week stays meaningful across restarts.
 inline double policy_seconds(MonoTime time) {
   return std::chrono::duration<double>(time.time_since_epoch()).count();
 }

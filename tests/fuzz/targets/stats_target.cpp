@@ -50,6 +50,9 @@ std::optional<std::string> sanity_violation(const xmpp::BridgeStats& stats) {
   }
   if (stats.participants && *stats.participants < 0) return "participants is negative";
   if (stats.conferences && *stats.conferences < 0) return "conferences is negative";
+  if (stats.largest_conference && *stats.largest_conference < 0) {
+    return "largest_conference is negative";
+  }
   if (stats.other.size() > kMaxOtherStats) return "more than 256 other stats kept";
   for (const auto* text :
        {stats.region ? &*stats.region : nullptr, stats.version ? &*stats.version : nullptr}) {

@@ -64,6 +64,10 @@ struct BridgeStats {
   std::optional<bool> healthy;               // JVB's own health check ("healthy")
   std::optional<int64_t> local_endpoints;    // >= 0, endpoints connected to this bridge
   std::optional<int64_t> relayed_endpoints;  // >= 0, "octo_endpoints": relayed from others
+  // >= 0, participants of the largest conference on this bridge (jitsi-videobridge
+  // doc/statistics.md: "largest_conference - The number of participants in the largest
+  // conference currently hosted on the bridge"; VideobridgeStatistics.java LARGEST_CONFERENCE).
+  std::optional<int64_t> largest_conference;
   std::optional<std::string> region;
   std::optional<std::string> version;
   std::map<std::string, std::string> other;
