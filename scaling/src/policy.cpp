@@ -722,7 +722,7 @@ Decision Policy::decide(const Snapshot& snapshot, const EffectiveConfig& given) 
       adapted.config.scale_down_threshold *= factor;
       adapted.config.target_stress = std::min(line, given.config.target_stress * factor);
       room_note = "scale-up line " + format_number(line) + ": the largest conference of the last " +
-                  "day needs " + format_number(room / 2) + ", room kept for twice that";
+                  "week needs " + format_number(room / 2) + ", room kept for twice that";
     }
   }
   const EffectiveConfig& effective = room_note.empty() ? given : adapted;

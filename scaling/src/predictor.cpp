@@ -184,7 +184,7 @@ void LargestConference::observe(double now, double stress) {
 }
 
 double LargestConference::room(double now, double cap) const {
-  if (!since_ || now - *since_ < kWindow || hours_.empty()) return cap;
+  if (!since_ || now - *since_ < kHistory || hours_.empty()) return cap;
   double largest = 0;
   for (const auto& [hour, stress] : hours_) {
     if (hour + 3600 > now - kWindow) largest = std::max(largest, stress);
@@ -212,7 +212,7 @@ LargestConference LargestConference::from_json(const nlohmann::json& state) {
       if (!std::isfinite(hour) || !std::isfinite(stress) || stress < 0) continue;
       if (!largest.hours_.empty() && hour <= largest.hours_.back().first) continue;
       largest.hours_.emplace_back(hour, stress);
-      if (largest.hours_.size() > 25) largest.hours_.pop_front();
+      if (largest.hours_.size() > kHours) largest.hours_.pop_front();
     }
   } catch (const nlohmann::json::exception&) {
     return LargestConference{};

@@ -50,6 +50,7 @@ class Replay {
 
   SimulationReport run_policy(const ConfigProvider& config) {
     config_ = &config;
+    if (hooks_.learned_in) policy_.restore_learned_state(*hooks_.learned_in);
     const EffectiveConfig initial = config(0);
     report_.policy = initial.config.policy == PolicyKind::kTarget ? "target" : "threshold";
     const int initial_bridges =
@@ -179,6 +180,7 @@ class Replay {
     }
     report_.oracle_bridge_hours =
         oracle_bridge_hours(conferences_, simulation_.capacity_participants);
+    if (hooks_.learned_out) *hooks_.learned_out = policy_.learned_state();
     return report_;
   }
 
@@ -324,7 +326,7 @@ class Replay {
 
   int decide(double now, const EffectiveConfig& effective) {
     Snapshot snapshot;
-    snapshot.now = now;
+    snapshot.now = now + hooks_.policy_time_offset;
     snapshot.can_undrain = hooks_.can_undrain;
     snapshot.failed_boots = consecutive_failed_boots_;
     for (const auto& bridge : bridges_) {
@@ -335,9 +337,9 @@ class Replay {
       view.managed = true;
       view.participants = bridge.participants;
       view.stress = bridge.participants / simulation_.capacity_participants;
-      view.state_since = bridge.state_since;
+      view.state_since = bridge.state_since + hooks_.policy_time_offset;
       view.drained_empty = bridge.state == BridgeState::kDraining && bridge.participants == 0;
-      view.created_at = bridge.created;
+      view.created_at = bridge.created + hooks_.policy_time_offset;
       view.in_brewery = bridge.state != BridgeState::kProvisioning;
       if (!bridge.conferences.empty()) {
         double oldest = now;

@@ -281,6 +281,9 @@ int main(int argc, char** argv) {
   fs::path traces_dir = JVB_TRACES_DIR;
   bool quick = false;
   bool timing = true;
+  // Warm: every policy run follows a run of the same kind (seed + 1000), with what the policy
+  // learnt there (an agent that has been running, its learnt state kept in the state file).
+  bool warm = false;
   std::string plan_timeline;    // the planner's timeline (first kind, seed 1) as CSV
   std::string policy_timeline;  // the first profile's timeline (first kind, seed 1) as CSV
   int seeds = 8;
@@ -293,6 +296,8 @@ int main(int argc, char** argv) {
       quick = true;
     } else if (argument == "--no-timing") {
       timing = false;
+    } else if (argument == "--warm") {
+      warm = true;
     } else if (argument == "--plan-timeline" && i + 1 < argc) {
       plan_timeline = argv[++i];
     } else if (argument == "--timeline" && i + 1 < argc) {
@@ -308,10 +313,11 @@ int main(int argc, char** argv) {
     } else if (argument == "--set" && i + 1 < argc) {
       settings.push_back(argv[++i]);
     } else {
-      std::cerr << "usage: scaling_bench [--seeds N] [--kinds a,b] [--profiles a,b] "
-                   "[--set key=value ...] [--traces DIR] [--no-timing] [--plan-timeline FILE] "
-                   "[--timeline FILE] "
-                   "[--quick]\n";
+      std::cerr
+          << "usage: scaling_bench [--seeds N] [--kinds a,b] [--profiles a,b] "
+             "[--set key=value ...] [--traces DIR] [--no-timing] [--warm] [--plan-timeline FILE] "
+             "[--timeline FILE] "
+             "[--quick]\n";
       return 2;
     }
   }
@@ -446,6 +452,17 @@ int main(int argc, char** argv) {
       for (std::size_t p = 0; p < profiles.size(); ++p) {
         scaling::ReplayHooks hooks;
         hooks.can_undrain = profiles[p].can_undrain;
+        nlohmann::json learned;
+        if (warm) {
+          const auto before = tracegen::generate(kind, static_cast<std::uint32_t>(seed + 1000));
+          scaling::ReplayHooks warming;
+          warming.can_undrain = profiles[p].can_undrain;
+          warming.learned_out = &learned;
+          const auto warmed = scaling::simulate(
+              before, simulation, provider_for(kind, profiles[p].config, &webinar), warming);
+          hooks.learned_in = &learned;
+          hooks.policy_time_offset = std::ceil(warmed.duration_seconds / 86400) * 86400;
+        }
         std::vector<scaling::TimelineRow> rows;
         const bool record = !policy_timeline.empty() && p == 0 && seed == 1 && kind == kinds[0];
         if (record) hooks.timeline = &rows;

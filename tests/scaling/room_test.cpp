@@ -16,20 +16,23 @@ namespace {
 constexpr double kHour = 3600;
 constexpr double kDay = 24 * kHour;
 
-TEST(LargestConference, CapUntilADayIsKnownThenTwiceTheLargest) {
+TEST(LargestConference, CapUntilADayIsKnownThenTwiceTheLargestOfTheWeek) {
+  constexpr double kWeek = 7 * kDay;
   LargestConference largest;
   EXPECT_DOUBLE_EQ(largest.room(0, 0.6), 0.6);  // nothing seen
   largest.observe(0, 0.08);
   largest.observe(10 * kHour, 0.05);
   EXPECT_DOUBLE_EQ(largest.room(23 * kHour, 0.6), 0.6);  // less than a day of history
   largest.observe(kDay + 60, 0.04);
-  EXPECT_NEAR(largest.room(kDay + 60, 0.6), 0.16, 1e-12);  // 2 x 0.08 (hour 0 still in the day)
-  largest.observe(kDay + 2 * kHour, 0.02);
-  EXPECT_NEAR(largest.room(kDay + 2 * kHour, 0.6), 0.10, 1e-12);  // 2 x 0.05, hour 0 has left
-  largest.observe(kDay + 3 * kHour, 0.45);                        // an all-hands
-  EXPECT_DOUBLE_EQ(largest.room(kDay + 3 * kHour, 0.6), 0.6);     // 0.9, capped
-  largest.observe(kDay + 4 * kHour, 0.01);
-  EXPECT_NEAR(largest.room(kDay + 4 * kHour, 1.0), 0.9, 1e-12);
+  EXPECT_NEAR(largest.room(kDay + 60, 0.6), 0.16, 1e-12);  // 2 x 0.08
+  largest.observe(kWeek + 2 * kHour, 0.02);
+  EXPECT_NEAR(largest.room(kWeek + 2 * kHour, 0.6), 0.10, 1e-12);  // hour 0 left the week
+  largest.observe(kWeek + 3 * kHour, 0.45);                        // an all-hands
+  EXPECT_DOUBLE_EQ(largest.room(kWeek + 3 * kHour, 0.6), 0.6);     // 0.9, capped
+  largest.observe(kWeek + 4 * kHour, 0.01);
+  EXPECT_NEAR(largest.room(kWeek + 4 * kHour, 1.0), 0.9, 1e-12);
+  // A quiet day later the all-hands is still remembered (a week, not a day).
+  EXPECT_NEAR(largest.room(kWeek + 2 * kDay, 1.0), 0.9, 1e-12);
 }
 
 TEST(LargestConference, TinyMeetingsKeepTheFloorAndJunkIsIgnored) {
@@ -44,11 +47,12 @@ TEST(LargestConference, TinyMeetingsKeepTheFloorAndJunkIsIgnored) {
 
 TEST(LargestConference, StateRoundTripsAndMalformedStateIsEmpty) {
   LargestConference largest;
-  for (int hour = 0; hour < 30; ++hour) largest.observe(hour * kHour, 0.01 * (hour % 5 + 1));
+  for (int hour = 0; hour < 200; ++hour) largest.observe(hour * kHour, 0.01 * (hour % 5 + 1));
   const nlohmann::json state = largest.to_json();
-  EXPECT_LE(state.at("hours").size(), 25u);  // bounded: a day of hourly maxima
+  EXPECT_LE(state.at("hours").size(), LargestConference::kHours);  // bounded: a week of hours
   const LargestConference restored = LargestConference::from_json(state);
-  EXPECT_DOUBLE_EQ(restored.room(29 * kHour, 0.6), largest.room(29 * kHour, 0.6));
+  EXPECT_DOUBLE_EQ(restored.room(199 * kHour, 0.6), largest.room(199 * kHour, 0.6));
+  EXPECT_NEAR(restored.room(199 * kHour, 0.6), 0.1, 1e-12);
   EXPECT_DOUBLE_EQ(LargestConference::from_json({{"version", 1}, {"hours", "x"}}).room(kDay, 0.6),
                    0.6);
   EXPECT_DOUBLE_EQ(LargestConference::from_json(nlohmann::json::array()).room(kDay, 0.6), 0.6);

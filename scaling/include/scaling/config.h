@@ -69,7 +69,7 @@ struct ScalingConfig {
   // room for the largest conference that may start: `largest_conference_stress` (stress of the
   // largest conference to place whole, 0.6 = 60 participants on a 100-participant bridge).
   // With `learn_largest_conference`, the room is learnt from the bridges' `largest_conference`
-  // stat once a day of it is known: twice the largest conference of the last 24 hours (at least
+  // stat once a day of it is known: twice the largest conference of the last 7 days (at least
   // 0.1, at most largest_conference_stress), and the scale-up line rises to 1 - room when that
   // is above scale_up_threshold (scale_down_threshold and target_stress rise in proportion).
   // Small meetings then run bridges fuller; a deployment that hosts large ones keeps its line.

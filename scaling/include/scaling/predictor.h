@@ -65,14 +65,18 @@ class DrainDurations {
 
 // The largest conference the bridges have carried, per hour of the last day (in stress: the
 // conference's participants times its bridge's stress per participant), from JVB's
-// `largest_conference` stat. Bounded: 25 hourly maxima. `now` is seconds since any epoch.
+// `largest_conference` stat. Bounded: a week of hourly maxima (169). `now` is seconds since any
+// epoch.
 class LargestConference {
  public:
-  static constexpr double kWindow = 86'400;  // a day: Monday's meetings are not Sunday's
+  // A week: a quiet Sunday must not forget Monday's all-hands, nor a quiet morning yesterday's.
+  static constexpr double kWindow = 7 * 86'400;
+  static constexpr double kHistory = 86'400;  // relaxed only after a whole day is known
+  static constexpr std::size_t kHours = 7 * 24 + 1;
   static constexpr double kMinRoom = 0.1;
   void observe(double now, double stress);
-  // Twice the largest conference of the last day, clamped to [kMinRoom, cap], once a whole day
-  // has been observed; `cap` until then (a morning of small meetings says little about the
+  // Twice the largest conference of the last week, clamped to [kMinRoom, cap], once a whole
+  // day has been observed; `cap` until then (a morning of small meetings says little about the
   // all-hands at 11).
   double room(double now, double cap) const;
   nlohmann::json to_json() const;

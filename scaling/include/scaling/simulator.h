@@ -70,6 +70,13 @@ struct ReplayHooks {
   // The simulated agent can undo its drains (Snapshot::can_undrain); false measures the policy
   // without "undrain before create".
   bool can_undrain = true;
+  // A policy with history (scaling_bench's warm runs): the learnt state it starts from
+  // (Policy::restore_learned_state) and where to put the one it ends with; the policy's clock
+  // is trace time + policy_time_offset (seconds: a whole number of days keeps the :00/:30 and
+  // week alignment), so a run can follow the day it learnt from.
+  const nlohmann::json* learned_in = nullptr;
+  nlohmann::json* learned_out = nullptr;
+  double policy_time_offset = 0;
 };
 
 // A fleet plan made offline (the clairvoyant planner in tests/bench), replayed by the same
