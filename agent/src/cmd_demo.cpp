@@ -193,6 +193,10 @@ class Demo {
     // Scaling keys tuned for a demo minutes long: a period of 2 s, two periods above 0.5 to
     // buy a bridge (it joins ~6 s later), so new bridges arrive while the first is still
     // below stress 1 even though the load rises steeply. A drain lasts at most 20 s.
+    // The demo shows a whole lifecycle (create, drain, delete) within minutes, so it sets its
+    // profile explicitly instead of taking the measured defaults, which keep a bridge until its
+    // paid hour nearly ends (billing wait, steering holds) and look 180 s ahead: the old contract
+    // profile (scale-down below 0.3, prompt drains and deletes, every issue-17 lever off).
     json config = {{"xmpp",
                     {{"host", "127.0.0.1"},
                      {"port", prosody_->port()},
@@ -211,12 +215,24 @@ class Demo {
                     {{"min_bridges", 1},
                      {"max_bridges", 6},
                      {"scale_up_threshold", 0.5},
+                     {"scale_down_threshold", 0.3},
+                     {"target_stress", 0.6},
                      {"period_seconds", 2},
                      {"scale_up_periods", 2},
                      {"scale_down_periods", 4},
                      {"cooldown_seconds", 6},
                      {"boot_timeout_seconds", 90},
-                     {"drain_timeout_seconds", 20}}},
+                     {"drain_timeout_seconds", 20},
+                     {"billing_period_seconds", 0},
+                     {"billing_drain_lead_seconds", 600},
+                     {"trend_window_seconds", 60},
+                     {"lookahead_seconds", 0},
+                     {"predictive_headroom_seconds", 0},
+                     {"learn_drain_lead", false},
+                     {"drain_by_age", false},
+                     {"no_yoyo", false},
+                     {"steer_holds", false},
+                     {"learn_largest_conference", false}}},
                    {"metrics", {{"listen", "127.0.0.1:" + std::to_string(local::free_tcp_port())}}},
                    {"control", {{"socket", (dir / "control.sock").string()}}},
                    {"state_file", (dir / "state.json").string()}};

@@ -69,7 +69,7 @@ class GuardTest : public harness::ReconcilerTest {
   GuardTest() {
     config.linode.user_data_file = "/etc/jvb-autoscaler/jvb-cloud-init.yaml";
     config.linode.user_data_template = "#cloud-config\n";
-    config.scaling.scale_down_periods = scaling::ScalingConfig{}.scale_down_periods;
+    config.scaling.scale_down_periods = test_support::classic_scaling_profile().scale_down_periods;
     config.scaling.cooldown_seconds = 0;
     config.scaling.boot_timeout_seconds = 60;
     config.scaling.max_failed_boots = 3;

@@ -19,6 +19,7 @@
 #include "agent/reconciler.h"
 #include "agent/time_source.h"
 #include "fakes.h"
+#include "test_support/classic_profile.h"
 
 namespace agent {
 namespace harness {
@@ -56,6 +57,10 @@ class ReconcilerTest : public ::testing::Test {
     config.linode.image = "linode/debian12";
     config.linode.user_data_template.reset();
     config.drain.url = "http://{private_ip}:8080/colibri/drain/enable";
+    // The old contract profile (0.7/0.3, prompt drains, every lever off): these tests follow
+    // drains and deletes period by period, so the measured defaults (billing waits, holds) are
+    // pinned away (test_support/classic_profile.h).
+    config.scaling = test_support::classic_scaling_profile();
     config.scaling.min_bridges = 1;
     config.scaling.max_bridges = 5;
     config.scaling.period_seconds = 10;

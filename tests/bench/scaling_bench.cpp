@@ -225,6 +225,8 @@ std::vector<Profile> all_profiles() {
   old_contract.learn_drain_lead = false;
   old_contract.drain_by_age = false;
   old_contract.no_yoyo = false;
+  old_contract.steer_holds = false;
+  old_contract.learn_largest_conference = false;
   profiles.push_back({"old-contract", old_contract});
   ScalingConfig old_target = old_contract;
   old_target.policy = PolicyKind::kTarget;

@@ -13,6 +13,8 @@
 
 #include "fake_linode/launcher.h"
 #include "run_cli.h"
+#include "scaling/keys.h"
+#include "test_support/classic_profile.h"
 
 namespace {
 
@@ -168,7 +170,10 @@ TEST_F(CheckConfigOnline, WithoutOnlineNothingIsAsked) {
 // 0.7/0.45 flapped 58 times in 4 hours), and --profile prints the effective scaling profile.
 TEST_F(CheckConfigOnline, FlappingThresholdsWarnAndProfileShowsTheEffectiveKeys) {
   json configuration = config();
-  configuration["scaling"] = {{"scale_up_threshold", 0.7}, {"scale_down_threshold", 0.45}};
+  // Every other profile key pinned to the old contract's (levers off,
+  // test_support/classic_profile.h): the measured defaults may move.
+  configuration["scaling"] = test_support::classic_scaling_json(
+      {{"scale_up_threshold", 0.7}, {"scale_down_threshold", 0.45}});
   const fs::path path = dir_ / "config.json";
   write(path, configuration.dump(2));
   const Outcome flapping = run("check-config --profile --config " + path.string());
@@ -180,12 +185,31 @@ TEST_F(CheckConfigOnline, FlappingThresholdsWarnAndProfileShowsTheEffectiveKeys)
   EXPECT_NE(flapping.output.find("scaling.min_bridges = 1  (default)"), std::string::npos)
       << flapping.output;
 
-  configuration["scaling"] = {{"min_bridges", 1}, {"max_bridges", 10}};
+  configuration["scaling"] =
+      test_support::classic_scaling_json({{"min_bridges", 1}, {"max_bridges", 10}});
   write(path, configuration.dump(2));
   const Outcome calm = run("check-config --config " + path.string());
   EXPECT_EQ(calm.exit_code, 0) << calm.output;
   EXPECT_EQ(calm.output.find("warning"), std::string::npos) << calm.output;
   EXPECT_EQ(calm.output.find("scaling.min_bridges ="), std::string::npos) << calm.output;
+}
+
+// A config with only min/max gets the defaults: --profile prints every key of the table with its
+// default (checked against the key table, not literal numbers, so it survives a new profile).
+TEST_F(CheckConfigOnline, ProfileOfAMinMaxConfigIsTheKeyTableDefaults) {
+  json configuration = config();
+  const scaling::ScalingConfig defaults;
+  configuration["scaling"] = {{"min_bridges", defaults.min_bridges},
+                              {"max_bridges", defaults.max_bridges}};
+  const fs::path path = dir_ / "config.json";
+  write(path, configuration.dump(2));
+  const Outcome outcome = run("check-config --profile --config " + path.string());
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
+  for (const auto& key : scaling::scaling_keys()) {
+    const std::string line =
+        "scaling." + std::string(key.name) + " = " + scaling::default_text(key) + "  (default)\n";
+    EXPECT_NE(outcome.output.find(line), std::string::npos) << line << outcome.output;
+  }
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "agent/schedule_section.h"
 #include "scaling/keys.h"
 #include "schedule/schedule.h"
+#include "test_support/classic_profile.h"
 
 namespace agent {
 namespace {
@@ -35,8 +36,10 @@ TEST(ConfigKeys, EveryScalingKeyIsReadWithItsDefault) {
   for (const auto& key : scaling::scaling_keys()) {
     EXPECT_FALSE(key.doc.empty()) << key.name;
     EXPECT_FALSE(scaling::default_text(key).empty()) << key.name;
-    // Every key of the table is accepted by the config (no "unknown key").
-    json document = {{"scaling", json::object()}};
+    // Every key of the table is accepted by the config (no "unknown key"), over the old contract
+    // profile (test_support/classic_profile.h) so that the threshold pair below does not depend
+    // on the measured defaults.
+    json document = {{"scaling", test_support::classic_scaling_json()}};
     if (key.type == scaling::KeyType::kPolicy) {
       document["scaling"][std::string(key.name)] = "target";
     } else if (key.type == scaling::KeyType::kBoolean) {
@@ -52,6 +55,23 @@ TEST(ConfigKeys, EveryScalingKeyIsReadWithItsDefault) {
     const ConfigResult one = parse(document);
     EXPECT_TRUE(one.config) << key.name << ": " << testing::PrintToString(one.errors);
   }
+}
+
+// The JSON fragment that process-level tests write is the profile in-process tests pin, key for
+// key, and every key of it is a key of the table.
+TEST(ConfigKeys, ClassicProfileFragmentParsesToTheClassicProfile) {
+  const ConfigResult result = parse({{"scaling", test_support::classic_scaling_json()}});
+  ASSERT_TRUE(result.config) << testing::PrintToString(result.errors);
+  const scaling::ScalingConfig classic = test_support::classic_scaling_profile();
+  for (const auto& key : scaling::scaling_keys()) {
+    EXPECT_EQ(scaling::value_text(key, result.config->scaling), scaling::value_text(key, classic))
+        << key.name;
+  }
+  EXPECT_FALSE(classic.learn_drain_lead || classic.drain_by_age || classic.no_yoyo ||
+               classic.steer_holds);
+  EXPECT_EQ(classic.billing_period_seconds, 0);
+  EXPECT_EQ(classic.lookahead_seconds, 0);
+  EXPECT_EQ(classic.predictive_headroom_seconds, 0);
 }
 
 TEST(ConfigKeys, NewContractKeysAreParsedAndValidated) {

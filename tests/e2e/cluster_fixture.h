@@ -24,6 +24,7 @@
 #include "agent/http_post.h"
 #include "agent/local_cluster.h"
 #include "fake_linode/launcher.h"
+#include "test_support/classic_profile.h"
 
 namespace cluster_fixture {
 
@@ -164,11 +165,18 @@ class Cluster : public ::testing::Test {
     static_bridge_ = std::make_unique<agent::local::Process>(argv, dir_->path() / "jvb1.log");
   }
 
+  // The old contract profile (thresholds 0.7/0.3, prompt drains, every lever off) under the
+  // cluster's fast timings: these tests watch a drain start within seconds of the load falling,
+  // not near the end of a paid hour, so they pin the profile instead of the measured defaults.
   json config(json scaling_overrides = json::object()) {
-    json scaling = {{"min_bridges", 1},           {"max_bridges", 4},
-                    {"period_seconds", 1},        {"scale_up_periods", 2},
-                    {"scale_down_periods", 3},    {"cooldown_seconds", 2},
-                    {"boot_timeout_seconds", 60}, {"drain_timeout_seconds", 60}};
+    json scaling = test_support::classic_scaling_json({{"min_bridges", 1},
+                                                       {"max_bridges", 4},
+                                                       {"period_seconds", 1},
+                                                       {"scale_up_periods", 2},
+                                                       {"scale_down_periods", 3},
+                                                       {"cooldown_seconds", 2},
+                                                       {"boot_timeout_seconds", 60},
+                                                       {"drain_timeout_seconds", 60}});
     scaling.update(scaling_overrides);
     if (metrics_port_ == 0) metrics_port_ = agent::local::free_tcp_port();
     return {{"xmpp",

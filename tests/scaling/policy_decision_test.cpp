@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "scaling/policy.h"
-
+#include "test_support/classic_profile.h"
 namespace scaling {
 namespace {
 
@@ -24,8 +24,10 @@ BridgeView with_state(std::string name, BridgeState state, double since, int par
   return bridge;
 }
 
+// The old contract profile (0.7/0.3, no billing wait, levers off), pinned: the measured defaults
+// of ScalingConfig may move (test_support/classic_profile.h).
 EffectiveConfig config(int min_bridges = 1, int max_bridges = 10) {
-  EffectiveConfig effective;
+  EffectiveConfig effective = test_support::classic_effective_config();
   effective.config.min_bridges = min_bridges;
   effective.config.max_bridges = max_bridges;
   effective.config.scale_up_periods = 1;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "test_support/classic_profile.h"
 namespace scaling {
 namespace {
 
@@ -40,8 +41,10 @@ BridgeView draining(std::string name, double since, int participants, bool empty
   return bridge;
 }
 
+// Every rule here is checked against the old contract profile (all levers off), pinned so that
+// the measured defaults of ScalingConfig may move (test_support/classic_profile.h).
 EffectiveConfig threshold_config() {
-  EffectiveConfig effective;
+  EffectiveConfig effective = test_support::classic_effective_config();
   effective.config.policy = PolicyKind::kThreshold;
   effective.config.min_bridges = 1;
   effective.config.max_bridges = 10;

@@ -11,9 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "test_support/classic_profile.h"
+
 namespace {
 
 namespace fs = std::filesystem;
+
+// Reports checked against hand arithmetic pin the old contract profile (every lever off,
+// test_support/classic_profile.h) so that they do not move with the measured defaults.
 
 struct Result {
   int exit_code = -1;
@@ -69,9 +74,12 @@ const char* kSmallTrace =
 
 TEST_F(SimulateCli, StaticFleetJsonMatchesHandArithmetic) {
   const auto trace = write("small.csv", kSmallTrace);
-  const auto config = write("static.json",
-                            R"({"scaling":{"min_bridges":2,"max_bridges":2},
-                                "simulation":{"capacity_participants":100}})");
+  const auto config = write(
+      "static.json",
+      nlohmann::json{
+          {"scaling", test_support::classic_scaling_json({{"min_bridges", 2}, {"max_bridges", 2}})},
+          {"simulation", {{"capacity_participants", 100}}}}
+          .dump());
   const Result result =
       run("--trace '" + trace.string() + "' --config '" + config.string() + "' --json");
   ASSERT_EQ(result.exit_code, 0) << result.err;
@@ -92,7 +100,11 @@ TEST_F(SimulateCli, TimelineHasOneRowPerPeriod) {
   // At t=600: 60 on sim-1, 50 + 70 on sim-2 (overloaded).
   const auto trace = write("small.csv", kSmallTrace);
   const auto config =
-      write("static.json", R"({"scaling":{"min_bridges":2,"max_bridges":2,"period_seconds":600}})");
+      write("static.json",
+            nlohmann::json{
+                {"scaling", test_support::classic_scaling_json(
+                                {{"min_bridges", 2}, {"max_bridges", 2}, {"period_seconds", 600}})}}
+                .dump());
   const auto timeline = dir_ / "timeline.csv";
   const Result result = run("--trace '" + trace.string() + "' --config '" + config.string() +
                             "' --timeline '" + timeline.string() + "'");

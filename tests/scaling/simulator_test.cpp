@@ -7,11 +7,17 @@
 #include <algorithm>
 #include <random>
 
+#include "test_support/classic_profile.h"
+
 namespace scaling {
 namespace {
 
+// The old contract profile (0.7/0.3, prompt drains, every lever off), pinned so that the hand
+// arithmetic below does not move with the measured defaults (test_support/classic_profile.h).
+EffectiveConfig classic() { return test_support::classic_effective_config(); }
+
 EffectiveConfig fixed_fleet(int bridges) {
-  EffectiveConfig effective;
+  EffectiveConfig effective = classic();
   effective.config.min_bridges = bridges;
   effective.config.max_bridges = bridges;
   return effective;
@@ -54,7 +60,7 @@ TEST(Simulator, ShortRunStillBillsOneHourPerBridge) {
 }
 
 TEST(Simulator, NewBridgeTakesConferencesOnlyAfterBootDelay) {
-  EffectiveConfig effective;
+  EffectiveConfig effective = classic();
   effective.config.min_bridges = 1;
   effective.config.max_bridges = 2;
   effective.config.scale_up_periods = 1;
@@ -81,7 +87,7 @@ TEST(Simulator, DrainTimeoutMigratesTheConferencesLeft) {
   // tick t=100; its conference outlives the 600 s drain timeout, so at t=700 the bridge shuts
   // down and its conference moves whole to sim-1 (90 + 20 = 110: overloaded until 5000).
   const ConfigProvider config = [](double t) {
-    EffectiveConfig effective;
+    EffectiveConfig effective = classic();
     effective.config.min_bridges = t < 100 ? 2 : 1;
     effective.config.max_bridges = t < 100 ? 2 : 1;
     effective.config.drain_timeout_seconds = 600;
@@ -187,7 +193,7 @@ TEST(Simulator, HourlyLowerBoundCoversDemandWithHourBlocks) {
 }
 
 TEST(Simulator, DrainedBridgeIsDeletedOnceEmpty) {
-  EffectiveConfig effective;
+  EffectiveConfig effective = classic();
   effective.config.min_bridges = 1;
   effective.config.max_bridges = 3;
   effective.config.scale_up_threshold = 0.7;
@@ -224,7 +230,7 @@ std::vector<Conference> random_trace(unsigned seed, int count) {
 
 TEST(Simulator, SameInputGivesByteIdenticalJsonWhateverTheLineOrder) {
   auto trace = random_trace(5, 400);
-  EffectiveConfig effective;
+  EffectiveConfig effective = classic();
   effective.config.max_bridges = 30;
   for (PolicyKind kind : {PolicyKind::kThreshold, PolicyKind::kTarget}) {
     effective.config.policy = kind;
@@ -253,7 +259,7 @@ TEST(Simulator, ReportJsonHasTheContractKeys) {
 }
 
 TEST(Simulator, RejectsNonPositivePeriodAndCapacity) {
-  EffectiveConfig effective;
+  EffectiveConfig effective = classic();
   effective.config.period_seconds = 0;
   EXPECT_THROW(simulate({{0, 60, 1}}, {}, effective), std::invalid_argument);
   SimulationConfig simulation;
@@ -279,7 +285,7 @@ namespace {
 // 150 participants for `hours` (mean stress 0.75 > 0.7), so the policy keeps asking for a third.
 SimulationReport every_boot_fails(int max_failed_boots, double hours,
                                   std::vector<double>* create_times = nullptr) {
-  EffectiveConfig effective;
+  EffectiveConfig effective = classic();
   effective.config.min_bridges = 2;
   effective.config.max_bridges = 10;
   effective.config.boot_timeout_seconds = 900;
@@ -317,7 +323,7 @@ TEST(Simulator, WithoutTheBreakerFailedBootsGrowWithTheTrace) {
 
 TEST(Simulator, ABridgeThatJoinsResetsTheFailedBootCount) {
   // The first 2 creates fail, the third joins: below the breaker, the fleet reaches 3 bridges.
-  EffectiveConfig effective;
+  EffectiveConfig effective = classic();
   effective.config.min_bridges = 2;
   effective.config.max_bridges = 3;
   effective.config.max_failed_boots = 3;

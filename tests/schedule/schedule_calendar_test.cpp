@@ -6,6 +6,7 @@
 #include <random>
 
 #include "schedule/schedule.h"
+#include "test_support/classic_profile.h"
 
 namespace {
 
@@ -28,7 +29,11 @@ schedule::Event make_event(std::string name, TimePoint start, TimePoint end) {
   return event;
 }
 
-schedule::Schedule make_schedule(const json& section, scaling::ScalingConfig base = {}) {
+// The base scaling keys are the old contract profile (0.7/0.3, levers off), pinned so that the
+// values asserted below do not move with the measured defaults (test_support/classic_profile.h).
+scaling::ScalingConfig classic() { return test_support::classic_scaling_profile(); }
+
+schedule::Schedule make_schedule(const json& section, scaling::ScalingConfig base = classic()) {
   std::vector<std::string> errors;
   auto config = schedule::parse_schedule(section, base, errors);
   if (!errors.empty()) throw std::invalid_argument(errors.front());
@@ -48,7 +53,7 @@ int activations(const schedule::Schedule& schedule, TimePoint from, TimePoint to
   int count = 0;
   bool was_active = false;
   for (TimePoint t = from; t < to; t += 1min) {
-    const bool active = schedule.effective({}, t).window != "";
+    const bool active = schedule.effective(classic(), t).window != "";
     if (active && !was_active) ++count;
     was_active = active;
   }
@@ -61,15 +66,15 @@ TEST(ScheduleCalendar, BerlinPeriodStaysAtLocalTimeAcrossSpringForward) {
                      {"prewarm_seconds", 0},
                      {"periods", {period("peak", kEveryDay, "08:30", "18:00", 4)}}});
   // Before DST (CET, +01:00): 08:30 local is 07:30Z.
-  EXPECT_EQ(berlin.effective({}, at("2026-03-27T07:29:59Z")).config.min_bridges, 1);
-  EXPECT_EQ(berlin.effective({}, at("2026-03-27T07:30:00Z")).config.min_bridges, 4);
-  EXPECT_EQ(berlin.effective({}, at("2026-03-27T16:59:59Z")).config.min_bridges, 4);
-  EXPECT_EQ(berlin.effective({}, at("2026-03-27T17:00:00Z")).config.min_bridges, 1);
+  EXPECT_EQ(berlin.effective(classic(), at("2026-03-27T07:29:59Z")).config.min_bridges, 1);
+  EXPECT_EQ(berlin.effective(classic(), at("2026-03-27T07:30:00Z")).config.min_bridges, 4);
+  EXPECT_EQ(berlin.effective(classic(), at("2026-03-27T16:59:59Z")).config.min_bridges, 4);
+  EXPECT_EQ(berlin.effective(classic(), at("2026-03-27T17:00:00Z")).config.min_bridges, 1);
   // After the 2026-03-29 change (CEST, +02:00): still 08:30 local, now 06:30Z.
-  EXPECT_EQ(berlin.effective({}, at("2026-03-30T06:29:59Z")).config.min_bridges, 1);
-  EXPECT_EQ(berlin.effective({}, at("2026-03-30T06:30:00Z")).config.min_bridges, 4);
-  EXPECT_EQ(berlin.effective({}, at("2026-03-30T16:00:00Z")).config.min_bridges, 1);
-  EXPECT_EQ(berlin.effective({}, at("2026-03-30T06:30:00Z")).window, "peak");
+  EXPECT_EQ(berlin.effective(classic(), at("2026-03-30T06:29:59Z")).config.min_bridges, 1);
+  EXPECT_EQ(berlin.effective(classic(), at("2026-03-30T06:30:00Z")).config.min_bridges, 4);
+  EXPECT_EQ(berlin.effective(classic(), at("2026-03-30T16:00:00Z")).config.min_bridges, 1);
+  EXPECT_EQ(berlin.effective(classic(), at("2026-03-30T06:30:00Z")).window, "peak");
   // Every listed occurrence over the DST week starts at 08:30 local.
   const auto week = berlin.upcoming(at("2026-03-26T00:00:00Z"), 7);
   ASSERT_EQ(week.size(), 7u);
@@ -89,11 +94,11 @@ TEST(ScheduleCalendar, NewYorkPeriodStaysAtLocalTimeAcrossFallBack) {
                      {"prewarm_seconds", 0},
                      {"periods", {period("peak", {"fri", "mon"}, "08:30", "18:00", 4)}}});
   // Friday 2026-10-30, EDT (-04:00): 12:30Z. Monday 2026-11-02, EST (-05:00): 13:30Z.
-  EXPECT_EQ(new_york.effective({}, at("2026-10-30T12:30:00Z")).config.min_bridges, 4);
-  EXPECT_EQ(new_york.effective({}, at("2026-11-02T13:29:59Z")).config.min_bridges, 1);
-  EXPECT_EQ(new_york.effective({}, at("2026-11-02T13:30:00Z")).config.min_bridges, 4);
-  EXPECT_EQ(new_york.effective({}, at("2026-11-02T22:59:59Z")).config.min_bridges, 4);
-  EXPECT_EQ(new_york.effective({}, at("2026-11-02T23:00:00Z")).config.min_bridges, 1);
+  EXPECT_EQ(new_york.effective(classic(), at("2026-10-30T12:30:00Z")).config.min_bridges, 4);
+  EXPECT_EQ(new_york.effective(classic(), at("2026-11-02T13:29:59Z")).config.min_bridges, 1);
+  EXPECT_EQ(new_york.effective(classic(), at("2026-11-02T13:30:00Z")).config.min_bridges, 4);
+  EXPECT_EQ(new_york.effective(classic(), at("2026-11-02T22:59:59Z")).config.min_bridges, 4);
+  EXPECT_EQ(new_york.effective(classic(), at("2026-11-02T23:00:00Z")).config.min_bridges, 1);
 }
 
 TEST(ScheduleCalendar, BerlinSpringForwardStartInTheGapBeginsWhenClocksJump) {
@@ -101,10 +106,12 @@ TEST(ScheduleCalendar, BerlinSpringForwardStartInTheGapBeginsWhenClocksJump) {
   const auto berlin = make_schedule({{"timezone", "Europe/Berlin"},
                                      {"prewarm_seconds", 0},
                                      {"periods", {period("night", {"sun"}, "02:30", "04:00", 3)}}});
-  EXPECT_EQ(berlin.effective({}, at("2026-03-29T00:59:59Z")).config.min_bridges, 1);
-  EXPECT_EQ(berlin.effective({}, at("2026-03-29T01:00:00Z")).config.min_bridges, 3);  // 03:00 CEST
-  EXPECT_EQ(berlin.effective({}, at("2026-03-29T01:59:59Z")).config.min_bridges, 3);
-  EXPECT_EQ(berlin.effective({}, at("2026-03-29T02:00:00Z")).config.min_bridges, 1);  // 04:00 CEST
+  EXPECT_EQ(berlin.effective(classic(), at("2026-03-29T00:59:59Z")).config.min_bridges, 1);
+  EXPECT_EQ(berlin.effective(classic(), at("2026-03-29T01:00:00Z")).config.min_bridges,
+            3);  // 03:00 CEST
+  EXPECT_EQ(berlin.effective(classic(), at("2026-03-29T01:59:59Z")).config.min_bridges, 3);
+  EXPECT_EQ(berlin.effective(classic(), at("2026-03-29T02:00:00Z")).config.min_bridges,
+            1);  // 04:00 CEST
   const auto listed = berlin.upcoming(at("2026-03-28T12:00:00Z"), 2);
   ASSERT_EQ(listed.size(), 2u);
   EXPECT_EQ(listed[0].start_local, "2026-03-29T03:00:00+02:00");
@@ -119,13 +126,17 @@ TEST(ScheduleCalendar, NewYorkSpringForwardPeriodAt0230) {
       make_schedule({{"timezone", "America/New_York"},
                      {"prewarm_seconds", 0},
                      {"periods", {period("early", kEveryDay, "02:30", "03:30", 2)}}});
-  EXPECT_EQ(new_york.effective({}, at("2026-03-08T06:59:59Z")).config.min_bridges, 1);
-  EXPECT_EQ(new_york.effective({}, at("2026-03-08T07:00:00Z")).config.min_bridges, 2);  // 03:00
-  EXPECT_EQ(new_york.effective({}, at("2026-03-08T07:30:00Z")).config.min_bridges, 1);  // 03:30
+  EXPECT_EQ(new_york.effective(classic(), at("2026-03-08T06:59:59Z")).config.min_bridges, 1);
+  EXPECT_EQ(new_york.effective(classic(), at("2026-03-08T07:00:00Z")).config.min_bridges,
+            2);  // 03:00
+  EXPECT_EQ(new_york.effective(classic(), at("2026-03-08T07:30:00Z")).config.min_bridges,
+            1);  // 03:30
   EXPECT_EQ(activations(new_york, at("2026-03-08T04:00:00Z"), at("2026-03-09T04:00:00Z")), 1);
   // The day before and after it lasts one hour at 02:30 local.
-  EXPECT_EQ(new_york.effective({}, at("2026-03-07T07:30:00Z")).config.min_bridges, 2);  // EST
-  EXPECT_EQ(new_york.effective({}, at("2026-03-09T06:30:00Z")).config.min_bridges, 2);  // EDT
+  EXPECT_EQ(new_york.effective(classic(), at("2026-03-07T07:30:00Z")).config.min_bridges,
+            2);  // EST
+  EXPECT_EQ(new_york.effective(classic(), at("2026-03-09T06:30:00Z")).config.min_bridges,
+            2);  // EDT
 }
 
 TEST(ScheduleCalendar, PeriodWhollyInsideTheSpringForwardGapIsSkippedThatDay) {
@@ -144,10 +155,10 @@ TEST(ScheduleCalendar, FallBackActivatesOnceAcrossTheRepeatedHour) {
                      {"periods", {period("twice?", kEveryDay, "02:15", "02:45", 2)}}});
   EXPECT_EQ(activations(berlin, at("2026-10-24T22:00:00Z"), at("2026-10-25T23:00:00Z")), 1);
   // It starts at the first 02:15 (CEST, 00:15Z) and ends at the last 02:45 (CET, 01:45Z).
-  EXPECT_EQ(berlin.effective({}, at("2026-10-25T00:14:59Z")).config.min_bridges, 1);
-  EXPECT_EQ(berlin.effective({}, at("2026-10-25T00:15:00Z")).config.min_bridges, 2);
-  EXPECT_EQ(berlin.effective({}, at("2026-10-25T01:00:00Z")).config.min_bridges, 2);
-  EXPECT_EQ(berlin.effective({}, at("2026-10-25T01:45:00Z")).config.min_bridges, 1);
+  EXPECT_EQ(berlin.effective(classic(), at("2026-10-25T00:14:59Z")).config.min_bridges, 1);
+  EXPECT_EQ(berlin.effective(classic(), at("2026-10-25T00:15:00Z")).config.min_bridges, 2);
+  EXPECT_EQ(berlin.effective(classic(), at("2026-10-25T01:00:00Z")).config.min_bridges, 2);
+  EXPECT_EQ(berlin.effective(classic(), at("2026-10-25T01:45:00Z")).config.min_bridges, 1);
   const auto listed = berlin.upcoming(at("2026-10-24T22:00:00Z"), 1);
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0].start_local, "2026-10-25T02:15:00+02:00");
@@ -159,21 +170,26 @@ TEST(ScheduleCalendar, FallBackActivatesOnceAcrossTheRepeatedHour) {
                      {"prewarm_seconds", 0},
                      {"periods", {period("late", kEveryDay, "01:30", "02:00", 2)}}});
   EXPECT_EQ(activations(new_york, at("2026-11-01T04:00:00Z"), at("2026-11-02T04:00:00Z")), 1);
-  EXPECT_EQ(new_york.effective({}, at("2026-11-01T05:30:00Z")).config.min_bridges, 2);  // EDT
-  EXPECT_EQ(new_york.effective({}, at("2026-11-01T06:45:00Z")).config.min_bridges, 2);  // EST
-  EXPECT_EQ(new_york.effective({}, at("2026-11-01T07:00:00Z")).config.min_bridges, 1);
+  EXPECT_EQ(new_york.effective(classic(), at("2026-11-01T05:30:00Z")).config.min_bridges,
+            2);  // EDT
+  EXPECT_EQ(new_york.effective(classic(), at("2026-11-01T06:45:00Z")).config.min_bridges,
+            2);  // EST
+  EXPECT_EQ(new_york.effective(classic(), at("2026-11-01T07:00:00Z")).config.min_bridges, 1);
 }
 
 TEST(ScheduleCalendar, PeriodCrossingMidnightBelongsToItsStartDay) {
   // 2026-01-09 is a Friday.
   const auto utc = make_schedule(
       {{"prewarm_seconds", 0}, {"periods", {period("night-batch", {"fri"}, "22:00", "06:00", 5)}}});
-  EXPECT_EQ(utc.effective({}, at("2026-01-08T23:00:00Z")).config.min_bridges, 1);  // thu night
-  EXPECT_EQ(utc.effective({}, at("2026-01-09T21:59:59Z")).config.min_bridges, 1);
-  EXPECT_EQ(utc.effective({}, at("2026-01-09T22:00:00Z")).config.min_bridges, 5);
-  EXPECT_EQ(utc.effective({}, at("2026-01-10T05:59:59Z")).config.min_bridges, 5);  // saturday
-  EXPECT_EQ(utc.effective({}, at("2026-01-10T06:00:00Z")).config.min_bridges, 1);
-  EXPECT_EQ(utc.effective({}, at("2026-01-10T23:00:00Z")).config.min_bridges, 1);  // sat night
+  EXPECT_EQ(utc.effective(classic(), at("2026-01-08T23:00:00Z")).config.min_bridges,
+            1);  // thu night
+  EXPECT_EQ(utc.effective(classic(), at("2026-01-09T21:59:59Z")).config.min_bridges, 1);
+  EXPECT_EQ(utc.effective(classic(), at("2026-01-09T22:00:00Z")).config.min_bridges, 5);
+  EXPECT_EQ(utc.effective(classic(), at("2026-01-10T05:59:59Z")).config.min_bridges,
+            5);  // saturday
+  EXPECT_EQ(utc.effective(classic(), at("2026-01-10T06:00:00Z")).config.min_bridges, 1);
+  EXPECT_EQ(utc.effective(classic(), at("2026-01-10T23:00:00Z")).config.min_bridges,
+            1);  // sat night
   const auto listed = utc.upcoming(at("2026-01-10T05:00:00Z"), 2);
   ASSERT_EQ(listed.size(), 2u);
   EXPECT_TRUE(listed[0].active);
@@ -189,11 +205,11 @@ TEST(ScheduleCalendar, HigherPriorityWinsEvenWithALowerMinimum) {
   const auto utc =
       make_schedule({{"prewarm_seconds", 0},
                      {"periods", {period("peak", kEveryDay, "08:00", "18:00", 8), lunch}}});
-  const auto at_noon = utc.effective({}, at("2026-01-05T12:30:00Z"));
+  const auto at_noon = utc.effective(classic(), at("2026-01-05T12:30:00Z"));
   EXPECT_EQ(at_noon.window, "lunch");
   EXPECT_EQ(at_noon.config.min_bridges, 2);
   EXPECT_EQ(at_noon.config.scale_up_threshold, 0.9);
-  const auto after = utc.effective({}, at("2026-01-05T13:00:00Z"));
+  const auto after = utc.effective(classic(), at("2026-01-05T13:00:00Z"));
   EXPECT_EQ(after.window, "peak");
   EXPECT_EQ(after.config.min_bridges, 8);
   EXPECT_EQ(after.config.scale_up_threshold, 0.7);
@@ -206,12 +222,12 @@ TEST(ScheduleCalendar, EqualPriorityLaterStartSuppliesKeysButMinimumNeverDrops) 
   const auto utc =
       make_schedule({{"prewarm_seconds", 0},
                      {"periods", {period("peak", kEveryDay, "08:00", "18:00", 6), training}}});
-  const auto in_training = utc.effective({}, at("2026-01-05T10:30:00Z"));
+  const auto in_training = utc.effective(classic(), at("2026-01-05T10:30:00Z"));
   EXPECT_EQ(in_training.window, "training");              // later start wins the tie
   EXPECT_EQ(in_training.config.scale_up_threshold, 0.5);  // its keys apply
   EXPECT_EQ(in_training.config.min_bridges, 6);           // but never below peak's minimum
   EXPECT_TRUE(in_training.inhibit_scale_down);
-  EXPECT_FALSE(utc.effective({}, at("2026-01-05T11:00:00Z")).inhibit_scale_down);
+  EXPECT_FALSE(utc.effective(classic(), at("2026-01-05T11:00:00Z")).inhibit_scale_down);
 }
 
 TEST(ScheduleCalendar, EqualPriorityAndStartFallsBackToName) {
@@ -220,7 +236,7 @@ TEST(ScheduleCalendar, EqualPriorityAndStartFallsBackToName) {
   json alpha = period("alpha", kEveryDay, "10:00", "11:00", 4);
   alpha["scale_down_step"] = 3;
   const auto utc = make_schedule({{"prewarm_seconds", 0}, {"periods", {beta, alpha}}});
-  const auto now = utc.effective({}, at("2026-01-05T10:30:00Z"));
+  const auto now = utc.effective(classic(), at("2026-01-05T10:30:00Z"));
   EXPECT_EQ(now.window, "alpha");
   EXPECT_EQ(now.config.scale_down_step, 3);
   EXPECT_EQ(now.config.min_bridges, 4);
@@ -234,15 +250,15 @@ TEST(ScheduleCalendar, EventOverridesAPeriodOfEqualPriorityByLaterStart) {
                                      {"start", "2026-01-05T15:00:00+01:00"},
                                      {"end", "2026-01-05T16:30:00+01:00"},
                                      {"min_bridges", 9}}}}});
-  EXPECT_EQ(utc.effective({}, at("2026-01-05T13:59:00Z")).config.min_bridges, 4);
-  const auto during = utc.effective({}, at("2026-01-05T14:00:00Z"));
+  EXPECT_EQ(utc.effective(classic(), at("2026-01-05T13:59:00Z")).config.min_bridges, 4);
+  const auto during = utc.effective(classic(), at("2026-01-05T14:00:00Z"));
   EXPECT_EQ(during.window, "webinar");
   EXPECT_EQ(during.config.min_bridges, 9);
-  EXPECT_EQ(utc.effective({}, at("2026-01-05T15:30:00Z")).config.min_bridges, 4);
+  EXPECT_EQ(utc.effective(classic(), at("2026-01-05T15:30:00Z")).config.min_bridges, 4);
 }
 
 TEST(ScheduleCalendar, PrewarmRaisesBoundsExactlyPrewarmSecondsEarly) {
-  scaling::ScalingConfig base;
+  scaling::ScalingConfig base = classic();
   base.max_bridges = 10;
   const auto utc = make_schedule({{"prewarm_seconds", 300},
                                   {"events",
@@ -283,19 +299,19 @@ TEST(ScheduleCalendar, PrewarmAlsoCoversTheEndOfAHigherPriorityLowWindow) {
                                   {"periods",
                                    {period("peak", kEveryDay, "08:00", "18:00", 8),
                                     period("lunch", kEveryDay, "12:00", "13:00", 2, 5)}}});
-  EXPECT_EQ(utc.effective({}, at("2026-01-05T12:54:59Z")).config.min_bridges, 2);
-  const auto prewarm = utc.effective({}, at("2026-01-05T12:55:00Z"));
+  EXPECT_EQ(utc.effective(classic(), at("2026-01-05T12:54:59Z")).config.min_bridges, 2);
+  const auto prewarm = utc.effective(classic(), at("2026-01-05T12:55:00Z"));
   EXPECT_EQ(prewarm.config.min_bridges, 8);
   EXPECT_EQ(prewarm.window, "lunch");
   // And peak itself is pre-warmed before 08:00.
-  EXPECT_EQ(utc.effective({}, at("2026-01-05T07:54:59Z")).config.min_bridges, 1);
-  EXPECT_EQ(utc.effective({}, at("2026-01-05T07:55:00Z")).config.min_bridges, 8);
+  EXPECT_EQ(utc.effective(classic(), at("2026-01-05T07:54:59Z")).config.min_bridges, 1);
+  EXPECT_EQ(utc.effective(classic(), at("2026-01-05T07:55:00Z")).config.min_bridges, 8);
 }
 
 TEST(ScheduleCalendar, MinimumIsCappedByMaximum) {
   // Two equal-priority windows: one raises min to 9, the base max stays 10 -> fine; a runtime
   // event could still combine badly with a lower max, the cost ceiling wins.
-  scaling::ScalingConfig base;
+  scaling::ScalingConfig base = classic();
   base.max_bridges = 6;
   auto utc = make_schedule({{"prewarm_seconds", 0}}, base);
   schedule::Event event =
@@ -310,7 +326,7 @@ TEST(ScheduleCalendar, MinimumIsCappedByMaximum) {
 }
 
 TEST(ScheduleCalendar, NoWindowMeansBaseUnchanged) {
-  scaling::ScalingConfig base;
+  scaling::ScalingConfig base = classic();
   base.min_bridges = 2;
   base.scale_up_threshold = 0.65;
   const auto utc = make_schedule({{"periods", {period("peak", {"sat"}, "08:00", "18:00", 8)}}});
@@ -325,7 +341,7 @@ TEST(ScheduleCalendar, StatusJsonNamesTheWindowAndUpcomingOnes) {
   const auto berlin =
       make_schedule({{"timezone", "Europe/Berlin"},
                      {"periods", {period("peak", kEveryDay, "08:30", "18:00", 4)}}});
-  const json status = berlin.status_json({}, at("2026-01-05T10:00:00Z"), 2);
+  const json status = berlin.status_json(classic(), at("2026-01-05T10:00:00Z"), 2);
   EXPECT_EQ(status["timezone"], "Europe/Berlin");
   EXPECT_EQ(status["window"], "peak");
   EXPECT_EQ(status["min_bridges"], 4);
@@ -334,7 +350,7 @@ TEST(ScheduleCalendar, StatusJsonNamesTheWindowAndUpcomingOnes) {
   EXPECT_EQ(status["upcoming"][0]["start_local"], "2026-01-05T08:30:00+01:00");
   EXPECT_EQ(status["upcoming"][0]["overrides"], json({{"min_bridges", 4}}));
   EXPECT_EQ(status["upcoming"][1]["start_utc"], "2026-01-06T07:30:00Z");
-  const json quiet = berlin.status_json({}, at("2026-01-05T20:00:00Z"));
+  const json quiet = berlin.status_json(classic(), at("2026-01-05T20:00:00Z"));
   EXPECT_TRUE(quiet["window"].is_null());
   EXPECT_EQ(quiet["min_bridges"], 1);
 }
@@ -355,7 +371,7 @@ TEST(ScheduleSimulation, TraceSecondsMapOntoTheCalendar) {
 TEST(ScheduleSimulation, ProviderReplaysTheScheduleAtTraceTime) {
   scaling::SimulationConfig simulation;
   simulation.start = "2026-01-05T00:00:00Z";  // a Monday
-  scaling::ScalingConfig base;
+  scaling::ScalingConfig base = classic();
   base.min_bridges = 2;
   const auto provider = schedule::make_simulation_provider(
       make_schedule(
@@ -410,7 +426,7 @@ TEST(ScheduleProperty, RandomSectionsNeverCrashAndKeepBoundsOrdered) {
         {"prewarm_seconds", or_bad(pick(0, 300, 3600, 86400), -1)},
         {"periods", periods},
         {"events", events}};
-    scaling::ScalingConfig base;
+    scaling::ScalingConfig base = classic();
     base.max_bridges = 30;
     std::vector<std::string> errors;
     schedule::ScheduleConfig config;

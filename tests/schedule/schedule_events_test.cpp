@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "schedule/schedule.h"
+#include "test_support/classic_profile.h"
 
 namespace {
 
@@ -64,7 +65,7 @@ TEST(ScheduleEvents, RoundTripThroughJson) {
   // Through text, as the state file does.
   const json reread = json::parse(written.dump());
   std::vector<std::string> errors;
-  scaling::ScalingConfig base;
+  scaling::ScalingConfig base = test_support::classic_scaling_profile();
   const auto events = schedule::events_from_json(reread, "state.events", base, errors);
   EXPECT_THAT(errors, IsEmpty());
   ASSERT_EQ(events.size(), 2u);
@@ -90,7 +91,7 @@ TEST(ScheduleEvents, BadStateFileEventsNameTheirPath) {
 
 TEST(ScheduleEvents, RuntimeAddTakesEffectAndRemoveUndoesIt) {
   std::vector<std::string> errors;
-  scaling::ScalingConfig base;
+  scaling::ScalingConfig base = test_support::classic_scaling_profile();
   base.max_bridges = 30;
   auto config = schedule::parse_schedule(json::parse(R"({"prewarm_seconds":300,
                       "periods":[{"name":"peak","days":["mon"],"from":"08:00","to":"18:00"}],
@@ -129,7 +130,7 @@ TEST(ScheduleEvents, RuntimeAddTakesEffectAndRemoveUndoesIt) {
 }
 
 TEST(ScheduleEvents, RuntimeEventsSurviveARestartThroughJson) {
-  scaling::ScalingConfig base;
+  scaling::ScalingConfig base = test_support::classic_scaling_profile();
   schedule::Schedule before(schedule::ScheduleConfig{});
   schedule::Event event =
       make_event("class", at("2026-01-05T09:00:00+01:00"), at("2026-01-05T10:00:00+01:00"));

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "schedule/schedule.h"
+#include "test_support/classic_profile.h"
 
 namespace {
 
@@ -16,7 +17,11 @@ using ::testing::IsEmpty;
 using ::testing::StartsWith;
 using ::testing::UnorderedElementsAre;
 
-std::vector<std::string> errors_of(const json& section, scaling::ScalingConfig base = {}) {
+// The base scaling keys are the old contract profile (0.7/0.3, levers off), pinned so that the
+// values asserted below do not move with the measured defaults (test_support/classic_profile.h).
+scaling::ScalingConfig classic() { return test_support::classic_scaling_profile(); }
+
+std::vector<std::string> errors_of(const json& section, scaling::ScalingConfig base = classic()) {
   std::vector<std::string> errors;
   (void)schedule::parse_schedule(section, base, errors);
   return errors;
