@@ -40,6 +40,7 @@ Snapshot random_snapshot(Random& random, double now) {
     if (random.chance(0.9)) bridge.stress = random.real(0, 1.5);
     if (random.chance(0.8)) bridge.participants = random.integer(0, 150);
     bridge.state_since = now - random.real(0, 8000);
+    if (random.chance(0.8)) bridge.created_at = bridge.state_since - random.real(0, 5000);
     bridge.in_brewery = bridge.state != BridgeState::kLost && random.chance(0.85);
     bridge.foreign_drain = random.chance(0.1);
     bridge.drained_empty = bridge.participants.value_or(1) == 0 && random.chance(0.5);
@@ -60,6 +61,22 @@ EffectiveConfig random_config(Random& random) {
   c.scale_down_periods = random.integer(1, 3);
   c.cooldown_seconds = random.chance(0.5) ? 0 : 60;
   c.max_failed_boots = random.integer(0, 3);
+  // Every key of the profile is drawn (levers on and off), so the invariants hold whatever the
+  // defaults of ScalingConfig are.
+  c.scale_down_threshold = random.real(0.05, 0.4);
+  c.scale_up_threshold = random.real(0.45, 0.95);
+  c.target_stress = random.real(0.3, 0.9);
+  c.period_seconds = 10;
+  c.drain_timeout_seconds = random.chance(0.5) ? 3600 : 7200;
+  c.billing_period_seconds = random.chance(0.5) ? 0 : 3600;
+  c.billing_drain_lead_seconds = random.real(0, 1200);
+  c.trend_window_seconds = 60;
+  c.lookahead_seconds = random.chance(0.5) ? 0 : 180;
+  c.predictive_headroom_seconds = random.chance(0.7) ? 0 : 300;
+  c.learn_drain_lead = random.chance(0.5);
+  c.drain_by_age = random.chance(0.5);
+  c.no_yoyo = random.chance(0.5);
+  c.steer_holds = random.chance(0.5);
   return effective;
 }
 

@@ -38,6 +38,17 @@ struct Generator {
     c.cooldown_seconds = chance(0.5) ? 0 : 60;
     c.boot_timeout_seconds = 900;
     c.drain_timeout_seconds = 3600;
+    // Every key of the profile is drawn (levers on and off), so the invariants hold whatever the
+    // defaults of ScalingConfig are.
+    c.billing_period_seconds = chance(0.5) ? 0 : 3600;
+    c.billing_drain_lead_seconds = real(0, 1200);
+    c.trend_window_seconds = chance(0.5) ? 60 : 300;
+    c.lookahead_seconds = chance(0.5) ? 0 : 180;
+    c.predictive_headroom_seconds = chance(0.7) ? 0 : 300;
+    c.learn_drain_lead = chance(0.5);
+    c.drain_by_age = chance(0.5);
+    c.no_yoyo = chance(0.5);
+    c.steer_holds = chance(0.5);
     effective.inhibit_scale_down = chance(0.1);
     return effective;
   }
@@ -61,6 +72,8 @@ struct Generator {
         bridge.stress = *bridge.participants / 100.0;
       }
       bridge.state_since = now - real(0, 5000);
+      if (chance(0.8)) bridge.created_at = bridge.state_since - real(0, 5000);
+      if (chance(0.5)) bridge.newest_conference_age = real(0, 3600);
       bridge.drained_empty = bridge.state == BridgeState::kDraining &&
                              bridge.participants.value_or(1) == 0 && chance(0.7);
       snapshot.bridges.push_back(bridge);
