@@ -9,6 +9,7 @@
 #include "scaling/policy.h"
 #include "scaling/predictor.h"
 #include "scaling/simulator.h"
+#include "test_support/classic_profile.h"
 
 namespace scaling {
 namespace {
@@ -70,7 +71,8 @@ BridgeView ready(std::string name, int participants, int largest) {
 }
 
 TEST(LearnLargestConference, ADayOfSmallMeetingsRaisesTheScaleUpLine) {
-  EffectiveConfig effective;
+  // The classic profile (no trend, no billing wait) so that only the learnt line moves.
+  EffectiveConfig effective = test_support::classic_effective_config();
   effective.config.scale_up_threshold = 0.45;
   effective.config.scale_down_threshold = 0.18;
   effective.config.scale_up_periods = 1;
@@ -127,6 +129,35 @@ TEST(LearnLargestConference, SmallMeetingsForTwoDaysCostLessAndNeverOverload) {
   EXPECT_LT(learnt.billed_hours, fixed.billed_hours);
   std::printf("billed hours: %.0f with the configured line, %.0f with the learnt one\n",
               fixed.billed_hours, learnt.billed_hours);
+}
+
+TEST(LearnLargestConference, AWarmRunStartsFromWhatThePreviousRunLearnt) {
+  // One day of small meetings, replayed twice: cold, the first day uses the configured line;
+  // warm (the learnt state of a previous day, the policy's clock a day later), the learnt one.
+  std::vector<Conference> day;
+  for (int slot = 0; slot < 48; ++slot) {
+    const int meetings = slot >= 18 && slot < 36 ? 30 : 2;
+    for (int i = 0; i < meetings; ++i) day.push_back({slot * 1800.0 + i * 55, 1790, 5});
+  }
+  EffectiveConfig effective;
+  effective.config.learn_largest_conference = true;
+  const ConfigProvider constant = [&effective](double) { return effective; };
+  nlohmann::json learned;
+  ReplayHooks first;
+  first.learned_out = &learned;
+  const SimulationReport cold = simulate(day, SimulationConfig{}, constant, first);
+  ASSERT_TRUE(learned.contains("largest_conference"));
+  ReplayHooks second;
+  second.learned_in = &learned;
+  second.policy_time_offset = kDay;
+  const SimulationReport warm = simulate(day, SimulationConfig{}, constant, second);
+  EXPECT_LT(warm.billed_hours, cold.billed_hours);
+  EXPECT_EQ(warm.overload_participant_minutes, 0);
+  // Without the offset the learnt hours lie in the policy's future: nothing is relaxed early.
+  ReplayHooks same_clock;
+  same_clock.learned_in = &learned;
+  EXPECT_GE(simulate(day, SimulationConfig{}, constant, same_clock).billed_hours,
+            warm.billed_hours);
 }
 
 }  // namespace
