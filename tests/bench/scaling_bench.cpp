@@ -27,6 +27,7 @@
 #include "scaling/simulator.h"
 #include "scaling/trace.h"
 #include "schedule/schedule.h"
+#include "test_support/classic_profile.h"
 
 namespace {
 
@@ -213,20 +214,8 @@ Timing time_decisions(int bridges, int repetitions, PolicyKind kind, bool scale_
 std::vector<Profile> all_profiles() {
   std::vector<Profile> profiles;
   profiles.push_back({"defaults", ScalingConfig{}});
-  ScalingConfig old_contract;
-  old_contract.scale_up_threshold = 0.7;
-  old_contract.scale_down_threshold = 0.3;
-  old_contract.target_stress = 0.6;
-  old_contract.drain_timeout_seconds = 3600;
-  old_contract.billing_period_seconds = 0;
-  old_contract.billing_drain_lead_seconds = 600;
-  old_contract.lookahead_seconds = 0;
-  old_contract.predictive_headroom_seconds = 0;
-  old_contract.learn_drain_lead = false;
-  old_contract.drain_by_age = false;
-  old_contract.no_yoyo = false;
-  old_contract.steer_holds = false;
-  old_contract.learn_largest_conference = false;
+  // The contract's old defaults, every lever off (the tests' pinned profile).
+  const ScalingConfig old_contract = test_support::classic_scaling_profile();
   profiles.push_back({"old-contract", old_contract});
   ScalingConfig old_target = old_contract;
   old_target.policy = PolicyKind::kTarget;
