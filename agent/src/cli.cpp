@@ -119,7 +119,9 @@ int run_cli(int argc, char** argv) {
 
   std::string check_path;
   auto* check = app.add_subcommand(
-      "check-config", "Validate a configuration file; print every problem by key path (exit 2)");
+      "check-config",
+      "Validate a configuration file; print every problem by key path (exit 2) and warn on "
+      "scaling thresholds that flap on a flat load");
   check->add_option("--config", check_path, "Configuration file")->default_val(kDefaultConfig);
   bool check_online = false;
   check->add_flag("--online", check_online,
@@ -148,13 +150,17 @@ int run_cli(int argc, char** argv) {
 
   SimulateOptions sim;
   auto* sim_cmd = app.add_subcommand(
-      "simulate", "Replay a load trace (CSV start_s,duration_s,participants) through the policy");
+      "simulate",
+      "Replay a load trace (CSV start_s,duration_s,participants) through the policy; without "
+      "--config the default profile runs (min_bridges 1, max_bridges 10)");
   sim_cmd->add_option("--trace", sim.trace_path, "Trace file")->required();
   sim_cmd->add_option("--config", sim.config_path,
-                      "Configuration (only scaling, simulation, schedule are read)");
+                      "Configuration (only scaling, simulation, schedule are read; scaling keys "
+                      "left out keep their defaults: check-config --profile lists them)");
   sim_cmd->add_flag("--json", sim.json, "Print the report as JSON");
   sim_cmd->add_option("--timeline", sim.timeline_path,
-                      "Write one CSV row per period (participants, bridges by state, desired)");
+                      "Write one CSV row per period: t, participants, provisioning, ready, held, "
+                      "draining, desired, overload_participants");
   sim_cmd->add_option("--plot", sim.plot_path,
                       "Draw load, capacity and bridges over the trace as SVG (needs gnuplot)");
   sim_cmd->callback([&] { action = [&] { exit_code = simulate(sim); }; });

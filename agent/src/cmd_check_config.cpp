@@ -75,7 +75,7 @@ int check_config(const std::string& config_path, bool online, bool profile) {
   if (result.config) {
     for (const auto& warning : scaling::flap_warnings(
              result.config->scaling, result.config->simulation.capacity_participants)) {
-      std::cerr << config_path << ": scaling: warning: " << warning << "\n";
+      std::cerr << config_path << ": warning: " << warning << "\n";
     }
     if (profile) print_profile(*result.config);
   }

@@ -94,7 +94,7 @@ const std::array kKeys{
     boolean_key("learn_largest_conference", &C::learn_largest_conference,
                 "after a day of the bridges' largest_conference stats, the scale-up line "
                 "rises to leave room for twice the largest conference of the last 7 days"),
-    number_key("largest_conference_stress", &C::largest_conference_stress, 0, 1, true, true,
+    number_key("largest_conference_stress", &C::largest_conference_stress, 0, 1, true, false,
                "stress of the largest conference the fleet must place whole (caps the learnt "
                "room; 0.6 = 60 participants on a 100-participant bridge)"),
 };

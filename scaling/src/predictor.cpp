@@ -235,9 +235,11 @@ std::vector<std::string> flap_warnings(const ScalingConfig& config, double capac
       std::snprintf(text, sizeof text,
                     "scaling.scale_up_threshold %.2f and scale_down_threshold %.2f flap on a flat "
                     "load of %.0f-%.0f participants: below %.2f on %d bridges, above %.2f on %d "
-                    "(the no-yo-yo guard holds it; or widen the gap to below %.2f)",
+                    "(%s; or widen the gap to below %.2f)",
                     up, down, std::floor(low * capacity_participants) + 1,
                     std::ceil(high * capacity_participants) - 1, down, n, up, n - 1,
+                    config.no_yoyo ? "scaling.no_yoyo is on and holds it"
+                                   : "turn scaling.no_yoyo on to hold it",
                     up * (n - 1) / n);
     } else {
       std::snprintf(text, sizeof text,

@@ -475,12 +475,12 @@ int main(int argc, char** argv) {
   if (!timing) return 0;
   const int repetitions = quick ? 20 : 2000;
   for (const bool tuned : {false, true}) {
-    // The contract defaults, then the recommended profile (its levers learn every period).
-    const ScalingConfig base = tuned ? scaling::recommended_scaling_config() : ScalingConfig{};
+    // The old contract profile, then the defaults (their levers learn every period).
+    const ScalingConfig base = tuned ? ScalingConfig{} : test_support::classic_scaling_profile();
     for (PolicyKind kind : {PolicyKind::kThreshold, PolicyKind::kTarget}) {
       const std::string label =
           std::string(kind == PolicyKind::kThreshold ? "threshold" : "target") +
-          (tuned ? " (recommended)" : " (defaults)");
+          (tuned ? " (defaults)" : " (old contract)");
       const Timing steady = time_decisions(2000, repetitions, kind, false, base);
       const Timing down = time_decisions(2000, repetitions, kind, true, base);
       std::printf(

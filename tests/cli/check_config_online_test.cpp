@@ -178,8 +178,11 @@ TEST_F(CheckConfigOnline, FlappingThresholdsWarnAndProfileShowsTheEffectiveKeys)
   write(path, configuration.dump(2));
   const Outcome flapping = run("check-config --profile --config " + path.string());
   EXPECT_EQ(flapping.exit_code, 0) << flapping.output;  // a warning, not an error
-  EXPECT_NE(flapping.output.find(file() + ": scaling: warning: "), std::string::npos)
+  EXPECT_NE(flapping.output.find(file() + ": warning: scaling.scale_up_threshold "),
+            std::string::npos)
       << flapping.output;
+  EXPECT_NE(flapping.output.find("turn scaling.no_yoyo on to hold it"), std::string::npos)
+      << flapping.output;  // the classic profile has the guard off
   EXPECT_NE(flapping.output.find("scaling.scale_down_threshold = 0.45\n"), std::string::npos)
       << flapping.output;
   EXPECT_NE(flapping.output.find("scaling.min_bridges = 1  (default)"), std::string::npos)

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "agent/schedule_section.h"
@@ -72,6 +73,20 @@ TEST(ConfigKeys, ClassicProfileFragmentParsesToTheClassicProfile) {
   EXPECT_EQ(classic.billing_period_seconds, 0);
   EXPECT_EQ(classic.lookahead_seconds, 0);
   EXPECT_EQ(classic.predictive_headroom_seconds, 0);
+}
+
+TEST(ConfigKeys, ShippedClassicConfigIsTheClassicProfile) {
+  // traces/classic.config.json is what README offers for the old behaviour: it must not drift
+  // from the profile the tests pin when the defaults move.
+  std::ifstream in(std::string(JVB_TRACES_DIR) + "/classic.config.json");
+  ASSERT_TRUE(in);
+  const ConfigResult result = parse(json::parse(in));
+  ASSERT_TRUE(result.config) << testing::PrintToString(result.errors);
+  const scaling::ScalingConfig classic = test_support::classic_scaling_profile();
+  for (const auto& key : scaling::scaling_keys()) {
+    EXPECT_EQ(scaling::value_text(key, result.config->scaling), scaling::value_text(key, classic))
+        << key.name;
+  }
 }
 
 TEST(ConfigKeys, NewContractKeysAreParsedAndValidated) {

@@ -63,7 +63,7 @@ class DrainDurations {
   std::deque<double> durations_;
 };
 
-// The largest conference the bridges have carried, per hour of the last day (in stress: the
+// The largest conference the bridges have carried, per hour of the last week (in stress: the
 // conference's participants times its bridge's stress per participant), from JVB's
 // `largest_conference` stat. Bounded: a week of hourly maxima (169). `now` is seconds since any
 // epoch.
