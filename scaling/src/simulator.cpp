@@ -278,6 +278,8 @@ class Replay {
       }
       if (bridge.state == BridgeState::kProvisioning) {
         ++row.provisioning;
+      } else if (bridge.state == BridgeState::kDraining && bridge.participants == 0 && config_) {
+        ++row.held;  // the policy keeps an emptied drain until its paid hour ends (steer_holds)
       } else if (bridge.state == BridgeState::kDraining) {
         ++row.draining;
       } else if (bridge.held) {
@@ -389,6 +391,11 @@ class Replay {
       bridges_[found->second].state = BridgeState::kDraining;
       bridges_[found->second].state_since = now;
       ++report_.scale_downs;
+      // With steering holds a load-driven drain is reversible: undrained before any create.
+      if (effective.config.steer_holds && hooks_.can_undrain &&
+          action.reason == Reason::kStressLow) {
+        ++report_.holds;
+      }
     }
     const int creates = decision.create_count();
     for (int i = 0; i < creates; ++i) add_bridge(now, BridgeState::kProvisioning);

@@ -203,6 +203,32 @@ TEST(SteeringHolds, CostsLessOnTheWorkdayWithoutOverload) {
   EXPECT_LE(steered.billed_hours, plain.billed_hours);
   EXPECT_DOUBLE_EQ(steered.overload_participant_minutes, 0);
   EXPECT_EQ(steered.dropped_participants, 0);
+  // The report counts the policy's holds (reversible load-driven drains) only when steering.
+  EXPECT_GT(steered.holds, 0);
+  EXPECT_EQ(steered.holds, steered.scale_downs);
+  EXPECT_EQ(plain.holds, 0);
+}
+
+TEST(SteeringHolds, TimelineShowsAnEmptiedDrainAsHeld) {
+  // 60 + 30 participants need two bridges; the 60 leave after 20 minutes, the 30 stay three
+  // hours. The second bridge is drained at once (steering), empties when its meeting ends and
+  // is kept, held, until its paid hour is about to end.
+  const std::vector<Conference> trace = {{0, 1200, 60}, {0, 3 * 3600, 30}, {60, 1000, 10}};
+  EffectiveConfig effective = classic();
+  effective.config.scale_up_threshold = 0.45;
+  effective.config.scale_down_threshold = 0.18;
+  effective.config.scale_down_periods = 1;
+  effective.config.billing_period_seconds = 3600;
+  effective.config.steer_holds = true;
+  std::vector<TimelineRow> rows;
+  ReplayHooks hooks;
+  hooks.timeline = &rows;
+  const ConfigProvider constant = [&effective](double) { return effective; };
+  const SimulationReport report = simulate(trace, SimulationConfig{}, constant, hooks);
+  int held_rows = 0;
+  for (const auto& row : rows) held_rows += row.held > 0 ? 1 : 0;
+  EXPECT_GT(report.holds, 0);
+  EXPECT_GT(held_rows, 0);
 }
 
 }  // namespace

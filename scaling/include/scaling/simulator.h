@@ -40,7 +40,9 @@ struct SimulationReport {
   // left to move them to when their bridge shut down).
   long long dropped_participants = 0;
   int decisions = 0;
-  int holds = 0;     // reversible drains used to steer placement (a bridge put on hold)
+  // Reversible drains used to steer placement (a bridge put on hold): a plan's kHold, or a
+  // policy's load-driven drain with steer_holds (undone before anything is created).
+  int holds = 0;
   int releases = 0;  // holds and drains undone (the bridge takes new conferences again)
 
   double overload_percent() const;
@@ -55,8 +57,10 @@ struct TimelineRow {
   double t = 0;
   long long participants = 0;  // connected at t
   int provisioning = 0;
-  int ready = 0;     // ready and taking new conferences
-  int held = 0;      // ready but held (reversible drain: no new conference, can be released)
+  int ready = 0;  // ready and taking new conferences
+  // Held: takes no new conference and can be released. Plans: kHold. Policy: a drained bridge
+  // that has emptied and is kept until its paid hour ends (steer_holds).
+  int held = 0;
   int draining = 0;  // draining towards deletion
   int desired = 0;   // the policy's desired count of non-draining bridges (plans: ready + held)
   long long overload_participants = 0;  // on bridges with stress > 1 at t
