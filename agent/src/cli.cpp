@@ -130,7 +130,7 @@ int run_cli(int argc, char** argv) {
   bool check_profile = false;
   check->add_flag("--profile", check_profile,
                   "Also print the effective scaling profile (every scaling key with its value; "
-                  "keys left at their default are marked)");
+                  "keys the file leaves to their default are marked (default))");
   check->callback(
       [&] { action = [&] { exit_code = check_config(check_path, check_online, check_profile); }; });
 

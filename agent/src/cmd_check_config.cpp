@@ -1,6 +1,9 @@
 #include <spdlog/spdlog.h>
 
+#include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 
 #include "agent/commands.h"
@@ -51,13 +54,24 @@ size_t check_online(const std::string& config_path, const Config& config) {
   return problems.size();
 }
 
+// The scaling keys the file itself sets (a key set to its default value is still the file's:
+// it will not follow a change of the defaults). Empty when the file cannot be read again.
+std::set<std::string> written_scaling_keys(const std::string& config_path) {
+  std::set<std::string> written;
+  std::ifstream in(config_path);
+  const nlohmann::json document = nlohmann::json::parse(in, nullptr, false);
+  if (document.is_object() && document.contains("scaling") && document["scaling"].is_object()) {
+    for (const auto& item : document["scaling"].items()) written.insert(item.key());
+  }
+  return written;
+}
+
 // The effective scaling profile, one key per line ("scaling.<key> = <value>"), with the keys
-// still at their default marked: what a user gets from a config that sets only min/max.
-void print_profile(const Config& config) {
+// the file leaves to the default marked: what follows the defaults when they change.
+void print_profile(const Config& config, const std::set<std::string>& written) {
   for (const auto& key : scaling::scaling_keys()) {
-    const std::string value = scaling::value_text(key, config.scaling);
-    std::cout << "scaling." << key.name << " = " << value
-              << (value == scaling::default_text(key) ? "  (default)" : "") << "\n";
+    std::cout << "scaling." << key.name << " = " << scaling::value_text(key, config.scaling)
+              << (written.count(std::string(key.name)) != 0 ? "" : "  (default)") << "\n";
   }
 }
 
@@ -77,7 +91,7 @@ int check_config(const std::string& config_path, bool online, bool profile) {
              result.config->scaling, result.config->simulation.capacity_participants)) {
       std::cerr << config_path << ": warning: " << warning << "\n";
     }
-    if (profile) print_profile(*result.config);
+    if (profile) print_profile(*result.config, written_scaling_keys(config_path));
   }
   if (online && result.config) {
     const size_t problems = check_online(config_path, *result.config);

@@ -209,8 +209,10 @@ TEST_F(CheckConfigOnline, ProfileOfAMinMaxConfigIsTheKeyTableDefaults) {
   const Outcome outcome = run("check-config --profile --config " + path.string());
   EXPECT_EQ(outcome.exit_code, 0) << outcome.output;
   for (const auto& key : scaling::scaling_keys()) {
-    const std::string line =
-        "scaling." + std::string(key.name) + " = " + scaling::default_text(key) + "  (default)\n";
+    // min/max are the file's own (same values as the defaults, but they will not follow them).
+    const bool written = key.name == "min_bridges" || key.name == "max_bridges";
+    const std::string line = "scaling." + std::string(key.name) + " = " +
+                             scaling::default_text(key) + (written ? "" : "  (default)") + "\n";
     EXPECT_NE(outcome.output.find(line), std::string::npos) << line << outcome.output;
   }
 }
