@@ -2,6 +2,7 @@
 // check-config's flapping threshold pairs. Each against hand arithmetic or a replay.
 #include <gtest/gtest.h>
 
+#include "bridge_view_builder.h"
 #include "scaling/policy.h"
 #include "scaling/predictor.h"
 #include "scaling/simulator.h"
@@ -16,12 +17,7 @@ namespace {
 EffectiveConfig classic() { return test_support::classic_effective_config(); }
 
 BridgeView ready(std::string name, int participants, std::optional<double> newest_age = {}) {
-  BridgeView bridge;
-  bridge.name = std::move(name);
-  bridge.state = BridgeState::kReady;
-  bridge.managed = true;
-  bridge.stress = participants / 100.0;
-  bridge.participants = participants;
+  BridgeView bridge = scaling_test::ready_bridge(std::move(name), participants);
   bridge.newest_conference_age = newest_age;
   return bridge;
 }

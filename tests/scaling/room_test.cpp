@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "bridge_view_builder.h"
 #include "scaling/policy.h"
 #include "scaling/predictor.h"
 #include "scaling/simulator.h"
@@ -60,12 +61,7 @@ TEST(LargestConference, StateRoundTripsAndMalformedStateIsEmpty) {
 }
 
 BridgeView ready(std::string name, int participants, int largest) {
-  BridgeView bridge;
-  bridge.name = std::move(name);
-  bridge.state = BridgeState::kReady;
-  bridge.managed = true;
-  bridge.stress = participants / 100.0;
-  bridge.participants = participants;
+  BridgeView bridge = scaling_test::ready_bridge(std::move(name), participants);
   bridge.largest_conference = largest;
   return bridge;
 }
