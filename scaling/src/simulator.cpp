@@ -346,16 +346,14 @@ class Replay {
       if (!bridge.conferences.empty()) {
         double oldest = now;
         double newest = 0;
+        int largest = 0;
         for (const std::size_t index : bridge.conferences) {
           oldest = std::min(oldest, conferences_[index].start_s);
           newest = std::max(newest, conferences_[index].start_s);
+          largest = std::max(largest, conferences_[index].participants);
         }
         view.oldest_conference_age = now - oldest;
         view.newest_conference_age = now - newest;
-        int largest = 0;
-        for (const std::size_t index : bridge.conferences) {
-          largest = std::max(largest, conferences_[index].participants);
-        }
         view.largest_conference = largest;
       }
       snapshot.bridges.push_back(std::move(view));

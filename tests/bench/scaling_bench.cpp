@@ -12,9 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <iostream>
-#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -23,6 +21,7 @@
 
 #include "generators.h"
 #include "planner.h"
+#include "scaling/keys.h"
 #include "scaling/policy.h"
 #include "scaling/simulator.h"
 #include "scaling/trace.h"
@@ -36,44 +35,41 @@ using scaling::EffectiveConfig;
 using scaling::PolicyKind;
 using scaling::ScalingConfig;
 
-// `--set key=value` for the numeric scaling keys (used to tune the defaults).
+// `--set key=value` for any scaling key of the key table (scaling/keys.h), used to tune the
+// defaults: numbers, `true`/`false` (or 1/0) for switches, `threshold`/`target` for the policy.
+// No range check: the benchmark may measure values check-config would refuse.
 bool apply_setting(ScalingConfig& config, const std::string& setting) {
   const auto equals = setting.find('=');
   if (equals == std::string::npos) return false;
-  const std::string key = setting.substr(0, equals);
-  char* end = nullptr;
-  const double value = std::strtod(setting.c_str() + equals + 1, &end);
-  if (end == setting.c_str() + equals + 1 || *end != '\0') return false;
-  const std::map<std::string, std::function<void()>> setters = {
-      {"min_bridges", [&] { config.min_bridges = static_cast<int>(value); }},
-      {"max_bridges", [&] { config.max_bridges = static_cast<int>(value); }},
-      {"scale_up_threshold", [&] { config.scale_up_threshold = value; }},
-      {"scale_down_threshold", [&] { config.scale_down_threshold = value; }},
-      {"target_stress", [&] { config.target_stress = value; }},
-      {"scale_up_periods", [&] { config.scale_up_periods = static_cast<int>(value); }},
-      {"scale_down_periods", [&] { config.scale_down_periods = static_cast<int>(value); }},
-      {"period_seconds", [&] { config.period_seconds = value; }},
-      {"scale_up_step", [&] { config.scale_up_step = static_cast<int>(value); }},
-      {"scale_down_step", [&] { config.scale_down_step = static_cast<int>(value); }},
-      {"cooldown_seconds", [&] { config.cooldown_seconds = value; }},
-      {"drain_timeout_seconds", [&] { config.drain_timeout_seconds = value; }},
-      {"billing_period_seconds", [&] { config.billing_period_seconds = value; }},
-      {"billing_drain_lead_seconds", [&] { config.billing_drain_lead_seconds = value; }},
-      {"trend_window_seconds", [&] { config.trend_window_seconds = value; }},
-      {"lookahead_seconds", [&] { config.lookahead_seconds = value; }},
-      {"predictive_headroom_seconds", [&] { config.predictive_headroom_seconds = value; }},
-      {"learn_drain_lead", [&] { config.learn_drain_lead = value != 0; }},
-      {"drain_by_age", [&] { config.drain_by_age = value != 0; }},
-      {"no_yoyo", [&] { config.no_yoyo = value != 0; }},
-      {"steer_holds", [&] { config.steer_holds = value != 0; }},
-      {"learn_largest_conference", [&] { config.learn_largest_conference = value != 0; }},
-      {"largest_conference_stress", [&] { config.largest_conference_stress = value; }},
-      {"policy_target",
-       [&] { config.policy = value != 0 ? PolicyKind::kTarget : PolicyKind::kThreshold; }},
-  };
-  const auto found = setters.find(key);
-  if (found == setters.end()) return false;
-  found->second();
+  const scaling::ScalingKey* key = scaling::find_scaling_key(setting.substr(0, equals));
+  if (key == nullptr) return false;
+  const std::string text = setting.substr(equals + 1);
+  if (key->type == scaling::KeyType::kPolicy) {
+    if (text != "threshold" && text != "target") return false;
+    config.policy = text == "target" ? PolicyKind::kTarget : PolicyKind::kThreshold;
+    return true;
+  }
+  double value = 0;
+  if (key->type == scaling::KeyType::kBoolean && (text == "true" || text == "false")) {
+    value = text == "true" ? 1 : 0;
+  } else {
+    char* end = nullptr;
+    value = std::strtod(text.c_str(), &end);
+    if (end == text.c_str() || *end != '\0') return false;
+  }
+  switch (key->type) {
+    case scaling::KeyType::kInteger:
+      config.*key->integer = static_cast<int>(value);
+      break;
+    case scaling::KeyType::kNumber:
+      config.*key->number = value;
+      break;
+    case scaling::KeyType::kBoolean:
+      config.*key->flag = value != 0;
+      break;
+    case scaling::KeyType::kPolicy:
+      break;
+  }
   return true;
 }
 
@@ -323,8 +319,9 @@ int main(int argc, char** argv) {
     }
     for (const auto& setting : settings) {
       if (!apply_setting(profile.config, setting)) {
-        std::cerr << "scaling_bench: --set expects a numeric scaling key=value, got " << setting
-                  << "\n";
+        std::cerr << "scaling_bench: --set expects scaling_key=value (a key of check-config "
+                     "--profile), got "
+                  << setting << "\n";
         return 2;
       }
     }
